@@ -1,0 +1,523 @@
+"""The register: townships and communities (reference data), organisations, registration
+applications, annual reports, spot-check inspections and the abnormal list / blacklist."""
+
+import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+# ---------------------------------------------------------------------------------------------
+# Reference data
+
+
+class Township(models.Model):
+    code = models.CharField(_("division code"), max_length=12, unique=True)
+    name = models.CharField(_("name"), max_length=30, unique=True)
+    kind = models.CharField(_("kind"), max_length=10, blank=True)  # 街道 or 镇
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("township")
+        verbose_name_plural = _("townships")
+        ordering = ["order", "code"]
+
+    def __str__(self):
+        return self.name
+
+
+class CommunityQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        township_id = user.scope_township_id
+        return self if township_id is None else self.filter(township_id=township_id)
+
+
+class Community(models.Model):
+    class Kind(models.TextChoices):
+        URBAN = "urban", _("Urban community")
+        RURAL = "rural", _("Rural community (village)")
+
+    township = models.ForeignKey(
+        Township, verbose_name=_("township"), on_delete=models.PROTECT, related_name="communities"
+    )
+    code = models.CharField(_("division code"), max_length=12, unique=True)
+    name = models.CharField(_("name"), max_length=40)
+    kind = models.CharField(_("kind"), max_length=5, choices=Kind.choices, db_index=True)
+    urban_rural_code = models.CharField(_("urban-rural code"), max_length=3, blank=True)
+
+    objects = CommunityQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("community")
+        verbose_name_plural = _("communities")
+        ordering = ["code"]
+        constraints = [
+            models.UniqueConstraint(fields=["township", "name"], name="community_name_unique"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+# ---------------------------------------------------------------------------------------------
+# Organisations
+
+
+class OrgType(models.TextChoices):
+    SOCIAL_GROUP = "social_group", _("Social group")
+    PRIVATE_NON_ENTERPRISE = "private_non_enterprise", _("Private non-enterprise unit")
+    FOUNDATION = "foundation", _("Foundation")
+    COMMUNITY = "community", _("Community organisation (filed)")
+
+
+LEGAL_TYPES = (OrgType.SOCIAL_GROUP, OrgType.PRIVATE_NON_ENTERPRISE, OrgType.FOUNDATION)
+
+
+class RegistrationMode(models.TextChoices):
+    DIRECT = "direct", _("Direct registration")
+    DUAL = "dual", _("Dual management")
+    FILED = "filed", _("Filed")
+
+
+class Sector(models.TextChoices):
+    INDUSTRY_ASSOCIATION = "industry_association", _("Industry association or chamber")
+    SCIENCE_TECH = "science_tech", _("Science and technology")
+    CHARITY = "charity", _("Public welfare and charity")
+    COMMUNITY_SERVICE = "community_service", _("Urban and rural community services")
+    OTHER = "other", _("Other")
+
+
+class OrgStatus(models.TextChoices):
+    NORMAL = "normal", _("Normal")
+    DEREGISTERED = "deregistered", _("Deregistered")
+    REVOKED = "revoked", _("Revoked")
+
+
+class Decoupling(models.TextChoices):
+    NOT_APPLICABLE = "", _("Not applicable")
+    PENDING = "pending", _("Ties to an administrative body, not yet decoupled")
+    COMPLETED = "completed", _("Decoupled")
+
+
+class Grade(models.TextChoices):
+    A5 = "5A", "5A"
+    A4 = "4A", "4A"
+    A3 = "3A", "3A"
+    A2 = "2A", "2A"
+    A1 = "1A", "1A"
+
+
+class OrganisationQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """What the user may see: everything, or only their township for township offices."""
+        township_id = user.scope_township_id
+        return self if township_id is None else self.filter(township_id=township_id)
+
+    def legal(self):
+        return self.filter(org_type__in=LEGAL_TYPES)
+
+    def active_on(self, date: datetime.date):
+        """Registered (or filed) on or before the date and not dissolved by then."""
+        return self.filter(registered_on__lte=date).filter(
+            Q(dissolved_on__isnull=True) | Q(dissolved_on__gt=date)
+        )
+
+    def legal_on(self, date: datetime.date):
+        """Legal SOs on the date, as TARGETS.md defines them."""
+        return self.legal().active_on(date)
+
+    def for_list(self):
+        return self.select_related("township", "community").only(
+            "id",
+            "name",
+            "credit_code",
+            "org_type",
+            "registration_mode",
+            "sector",
+            "status",
+            "registered_on",
+            "dissolved_on",
+            "grade",
+            "grade_expires_on",
+            "legal_representative",
+            "township__name",
+            "community__name",
+        )
+
+
+class Organisation(models.Model):
+    name = models.CharField(_("name"), max_length=200, db_index=True)
+    credit_code = models.CharField(
+        _("unified social credit code"), max_length=18, blank=True, db_index=True
+    )
+    org_type = models.CharField(_("type"), max_length=24, choices=OrgType.choices, db_index=True)
+    registration_mode = models.CharField(
+        _("registration mode"), max_length=8, choices=RegistrationMode.choices
+    )
+    sector = models.CharField(_("sector"), max_length=24, choices=Sector.choices, db_index=True)
+    supervising_unit = models.CharField(_("supervising unit"), max_length=100, blank=True)
+    township = models.ForeignKey(
+        Township, verbose_name=_("township"), on_delete=models.PROTECT, related_name="organisations"
+    )
+    community = models.ForeignKey(
+        Community,
+        verbose_name=_("village / community"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="organisations",
+    )
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    legal_representative = models.CharField(_("legal representative"), max_length=50, blank=True)
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    capital = models.DecimalField(
+        _("registered capital (10,000 yuan)"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+    )
+    registered_on = models.DateField(_("registered on"), db_index=True)
+    dissolved_on = models.DateField(_("dissolved on"), null=True, blank=True, db_index=True)
+    status = models.CharField(
+        _("status"),
+        max_length=12,
+        choices=OrgStatus.choices,
+        default=OrgStatus.NORMAL,
+        db_index=True,
+    )
+    is_hub = models.BooleanField(_("hub / support organisation"), default=False)
+    decoupling = models.CharField(
+        _("decoupling from administrative bodies"),
+        max_length=10,
+        choices=Decoupling.choices,
+        blank=True,
+        default=Decoupling.NOT_APPLICABLE,
+    )
+    decoupled_on = models.DateField(_("decoupled on"), null=True, blank=True)
+    # Written by the evaluation app's publish service, so the register can filter on it.
+    grade = models.CharField(_("evaluation grade"), max_length=2, choices=Grade.choices, blank=True)
+    grade_expires_on = models.DateField(_("grade valid until"), null=True, blank=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = OrganisationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+        ordering = ["name", "id"]
+        permissions = [("export_organisation", _("Can export organisations"))]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["credit_code"], condition=~Q(credit_code=""), name="org_credit_code_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(org_type=OrgType.COMMUNITY) | ~Q(credit_code=""),
+                name="org_legal_has_credit_code",
+            ),
+            models.CheckConstraint(
+                condition=Q(org_type=OrgType.COMMUNITY, registration_mode=RegistrationMode.FILED)
+                | (~Q(org_type=OrgType.COMMUNITY) & ~Q(registration_mode=RegistrationMode.FILED)),
+                name="org_filed_only_community",
+            ),
+            models.CheckConstraint(
+                condition=~Q(registration_mode=RegistrationMode.DUAL) | ~Q(supervising_unit=""),
+                name="org_dual_has_supervisor",
+            ),
+            models.CheckConstraint(
+                condition=Q(dissolved_on__isnull=True)
+                | Q(dissolved_on__gte=models.F("registered_on")),
+                name="org_dissolved_after_registered",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=OrgStatus.NORMAL) | Q(dissolved_on__isnull=False),
+                name="org_dissolved_has_date",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["township", "org_type"], name="org_township_type_idx"),
+            models.Index(fields=["community", "registered_on"], name="org_community_idx"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_legal(self) -> bool:
+        return self.org_type in LEGAL_TYPES
+
+
+# ---------------------------------------------------------------------------------------------
+# Registration applications
+
+
+class RegistrationApplicationQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        township_id = user.scope_township_id
+        return self if township_id is None else self.filter(township_id=township_id)
+
+    def awaiting_review(self):
+        return self.filter(state=RegistrationApplication.State.SUBMITTED)
+
+
+class RegistrationApplication(models.Model):
+    """An application to establish, change or deregister an organisation.
+
+    draft → submitted → returned ↔ submitted → approved | rejected; approving applies it.
+    The proposed facts live in ``data`` (field name → value, as the organisation form sends them),
+    so one application can carry any subset of an organisation's fields.
+    """
+
+    class Kind(models.TextChoices):
+        ESTABLISH = "establish", _("Establishment")
+        CHANGE = "change", _("Change")
+        DEREGISTER = "deregister", _("Deregistration")
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Submitted")
+        RETURNED = "returned", _("Returned")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    state = models.CharField(
+        _("state"), max_length=10, choices=State.choices, default=State.DRAFT, db_index=True
+    )
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("organisation"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="applications",
+    )
+    township = models.ForeignKey(Township, verbose_name=_("township"), on_delete=models.PROTECT)
+    name = models.CharField(_("organisation name"), max_length=200)
+    data = models.JSONField(_("proposed facts"), default=dict, blank=True)
+    applicant = models.CharField(_("applicant (contact person)"), max_length=50, blank=True)
+    reason = models.TextField(_("last decision's reason"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    objects = RegistrationApplicationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("registration application")
+        verbose_name_plural = _("registration applications")
+        ordering = ["-updated_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="establish") | Q(organisation__isnull=False),
+                name="application_change_has_organisation",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.name}"
+
+
+class ApplicationStep(models.Model):
+    """One move of an application, with who, when and why."""
+
+    application = models.ForeignKey(
+        RegistrationApplication, on_delete=models.CASCADE, related_name="steps"
+    )
+    from_state = models.CharField(
+        max_length=10, choices=RegistrationApplication.State.choices, blank=True
+    )
+    to_state = models.CharField(max_length=10, choices=RegistrationApplication.State.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.application_id}: {self.from_state} → {self.to_state}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Annual reports
+
+
+class AnnualReportQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        township_id = user.scope_township_id
+        return self if township_id is None else self.filter(organisation__township_id=township_id)
+
+
+def annual_report_due_date(year: int) -> datetime.date:
+    """Reports of year Y are due on 31 May of Y+1 (《社会组织年度工作报告》 practice)."""
+    return datetime.date(year + 1, 5, 31)
+
+
+class AnnualReport(models.Model):
+    class Result(models.TextChoices):
+        QUALIFIED = "qualified", _("Qualified")
+        BASICALLY = "basically", _("Basically qualified")
+        UNQUALIFIED = "unqualified", _("Unqualified")
+
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("organisation"),
+        on_delete=models.CASCADE,
+        related_name="annual_reports",
+    )
+    year = models.PositiveSmallIntegerField(_("year"), db_index=True)
+    submitted_on = models.DateField(_("submitted on"), null=True, blank=True)
+    result = models.CharField(_("result"), max_length=12, choices=Result.choices, blank=True)
+    full_time_staff = models.PositiveIntegerField(_("full-time staff"), null=True, blank=True)
+    office_area = models.DecimalField(
+        _("office area (m²)"), max_digits=9, decimal_places=1, null=True, blank=True
+    )
+    office_independent = models.BooleanField(_("independent office"), default=False)
+    has_finance_system = models.BooleanField(_("financial management system"), default=False)
+    has_assembly = models.BooleanField(_("members' (representatives') assembly"), default=False)
+    has_council = models.BooleanField(_("council / board"), default=False)
+    has_supervisor = models.BooleanField(_("supervisor / board of supervisors"), default=False)
+    party_members = models.PositiveIntegerField(_("formal party members"), null=True, blank=True)
+    charter_party_clause = models.BooleanField(_("party-building clause in charter"), default=False)
+    income = models.DecimalField(
+        _("income (10,000 yuan)"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    spending = models.DecimalField(
+        _("spending (10,000 yuan)"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AnnualReportQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("annual report")
+        verbose_name_plural = _("annual reports")
+        ordering = ["-year", "organisation_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "year"], name="annual_report_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.organisation} {self.year}"
+
+    @property
+    def due_on(self) -> datetime.date:
+        return annual_report_due_date(self.year)
+
+
+# ---------------------------------------------------------------------------------------------
+# Supervision: spot checks and lists
+
+
+class InspectionQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        township_id = user.scope_township_id
+        return self if township_id is None else self.filter(organisation__township_id=township_id)
+
+
+class Inspection(models.Model):
+    """A 双随机 spot check: a randomly drawn organisation inspected by randomly drawn staff."""
+
+    class Result(models.TextChoices):
+        PASSED = "passed", _("No problems found")
+        RECTIFY = "rectify", _("Rectification required")
+        PENALTY = "penalty", _("Referred for penalty")
+
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("organisation"),
+        on_delete=models.CASCADE,
+        related_name="inspections",
+    )
+    inspected_on = models.DateField(_("inspected on"), db_index=True)
+    inspectors = models.CharField(_("inspectors"), max_length=100, blank=True)
+    result = models.CharField(_("result"), max_length=10, choices=Result.choices)
+    findings = models.TextField(_("findings"), blank=True)
+    published_on = models.DateField(_("result published on"), null=True, blank=True)
+
+    objects = InspectionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("inspection")
+        verbose_name_plural = _("inspections")
+        ordering = ["-inspected_on", "-id"]
+
+    def __str__(self):
+        return f"{self.organisation} {self.inspected_on}"
+
+
+class ListEntryQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        township_id = user.scope_township_id
+        return self if township_id is None else self.filter(organisation__township_id=township_id)
+
+    def current_on(self, date: datetime.date):
+        return self.filter(listed_on__lte=date).filter(
+            Q(removed_on__isnull=True) | Q(removed_on__gt=date)
+        )
+
+
+class ListEntry(models.Model):
+    """An entry on the abnormal-activity list (活动异常名录) or the serious-violation list (严重违法
+    失信名单), per 《社会组织信用信息管理办法》 (民政部令第60号, 2018). Removal keeps the entry."""
+
+    class Kind(models.TextChoices):
+        ABNORMAL = "abnormal", _("Abnormal activity list")
+        SERIOUS = "serious", _("Serious violation list")
+
+    class Reason(models.TextChoices):
+        REPORT_LATE = "report_late", _("Annual report not submitted in time")
+        NO_PARTY = "no_party", _("No party organisation where one is required")
+        NOT_RECTIFIED = "not_rectified", _("Rectification not completed")
+        UNREACHABLE = "unreachable", _("Unreachable at the registered address")
+        TWO_YEARS_ABNORMAL = "two_years", _("Two years on the abnormal list")
+        OTHER = "other", _("Other")
+
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("organisation"),
+        on_delete=models.CASCADE,
+        related_name="list_entries",
+    )
+    kind = models.CharField(_("list"), max_length=10, choices=Kind.choices, db_index=True)
+    reason = models.CharField(_("reason"), max_length=16, choices=Reason.choices)
+    details = models.TextField(_("details"), blank=True)
+    listed_on = models.DateField(_("listed on"), db_index=True)
+    listed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    removed_on = models.DateField(_("removed on"), null=True, blank=True)
+    removal_reason = models.TextField(_("removal reason"), blank=True)
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+
+    objects = ListEntryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("list entry")
+        verbose_name_plural = _("list entries")
+        ordering = ["-listed_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "kind"],
+                condition=Q(removed_on__isnull=True),
+                name="list_entry_one_open_per_kind",
+            ),
+            models.CheckConstraint(
+                condition=Q(removed_on__isnull=True) | Q(removed_on__gte=models.F("listed_on")),
+                name="list_entry_removed_after_listed",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.organisation}: {self.get_kind_display()}"

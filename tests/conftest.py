@@ -1,0 +1,105 @@
+"""Shared fixtures: the reference data loaded once per test database, and one user per role
+(the healthchecks Alice/Bob/Charlie pattern, as fixtures)."""
+
+import os
+
+import pytest
+from django.core.management import call_command
+
+from tests.factories import make_user
+from zhenhai_so.roles import Role
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def require_service(name: str, reason: str):
+    """Skip on a laptop without the service; fail in CI, where REQUIRE_SERVICES=1."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{name} is required in CI but unavailable: {reason}")
+    pytest.skip(f"{name} unavailable: {reason}")
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Every test database starts with the real townships and communities."""
+    with django_db_blocker.unblock():
+        call_command("load_reference", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
+
+
+@pytest.fixture
+def townships(db):
+    from registry.models import Township
+
+    return list(Township.objects.order_by("order"))
+
+
+@pytest.fixture
+def township(townships):
+    return townships[0]
+
+
+@pytest.fixture
+def other_township(townships):
+    return townships[1]
+
+
+@pytest.fixture
+def staff(db):
+    return make_user("staff_user", Role.BUREAU_STAFF)
+
+
+@pytest.fixture
+def leader(db):
+    return make_user("leader_user", Role.LEADER)
+
+
+@pytest.fixture
+def township_user(township):
+    return make_user("township_user", Role.TOWNSHIP_OFFICE, township=township)
+
+
+@pytest.fixture
+def other_township_user(other_township):
+    return make_user("other_township_user", Role.TOWNSHIP_OFFICE, township=other_township)
+
+
+@pytest.fixture
+def sysadmin(db):
+    return make_user("sys_admin", Role.SYSTEM_ADMIN)
+
+
+@pytest.fixture
+def secadmin(db):
+    return make_user("sec_admin", Role.SECURITY_ADMIN)
+
+
+@pytest.fixture
+def auditor(db):
+    return make_user("audit_admin", Role.AUDIT_ADMIN)
+
+
+@pytest.fixture
+def role_users(staff, leader, township_user, sysadmin, secadmin, auditor):
+    """One user of each role, keyed by role."""
+    return {
+        Role.BUREAU_STAFF: staff,
+        Role.LEADER: leader,
+        Role.TOWNSHIP_OFFICE: township_user,
+        Role.SYSTEM_ADMIN: sysadmin,
+        Role.SECURITY_ADMIN: secadmin,
+        Role.AUDIT_ADMIN: auditor,
+    }
+
+
+@pytest.fixture
+def client_for(client):
+    """``client_for(user)``: the test client logged in as that user."""
+
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login
+
+
+from tests.access_objects import access_objects  # noqa: E402, F401  (a fixture shared by walks)

@@ -1,0 +1,78 @@
+"""factory_boy factories for the portal's models, used by tests and by the demo data."""
+
+import datetime
+
+import factory
+from django.utils import timezone
+
+from registry.models import (
+    AnnualReport,
+    Community,
+    Organisation,
+    OrgType,
+    RegistrationMode,
+    Sector,
+    Township,
+)
+from registry.validators import make_credit_code
+from zhenhai_so.models import User
+from zhenhai_so.services import user_create
+
+TEST_PASSWORD = "Correct-Horse-9"
+
+_CATEGORY = {
+    OrgType.SOCIAL_GROUP: "1",
+    OrgType.PRIVATE_NON_ENTERPRISE: "2",
+    OrgType.FOUNDATION: "3",
+}
+
+
+def make_user(username: str, role: str, township=None, **extra) -> User:
+    """A user of the role with a known password and nothing left to change at login."""
+    extra.setdefault("must_change_password", False)
+    return user_create(
+        username=username, role=role, township=township, password=TEST_PASSWORD, **extra
+    )
+
+
+def credit_code_for(org_type: str, serial: int) -> str:
+    """A valid, unique credit code for a legal organisation (empty for filed ones)."""
+    if org_type == OrgType.COMMUNITY:
+        return ""
+    return make_credit_code(_CATEGORY[org_type], "330211", f"MJ{serial:06d}")
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organisation
+
+    name = factory.Sequence(lambda n: f"镇海区测试社会组织{n}")
+    org_type = OrgType.SOCIAL_GROUP
+    registration_mode = factory.LazyAttribute(
+        lambda o: (
+            RegistrationMode.FILED if o.org_type == OrgType.COMMUNITY else RegistrationMode.DIRECT
+        )
+    )
+    sector = Sector.CHARITY
+    credit_code = factory.LazyAttributeSequence(lambda o, n: credit_code_for(o.org_type, n + 1))
+    township = factory.LazyFunction(lambda: Township.objects.order_by("order").first())
+    registered_on = datetime.date(2015, 3, 1)
+    legal_representative = "张三"
+
+
+class AnnualReportFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AnnualReport
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    year = 2018
+    submitted_on = datetime.date(2019, 4, 1)
+    result = AnnualReport.Result.QUALIFIED
+
+
+def community_of(township, kind=Community.Kind.URBAN) -> Community:
+    return Community.objects.filter(township=township, kind=kind).first()
+
+
+def now():
+    return timezone.now()

@@ -1,0 +1,121 @@
+"""Every URL pattern × every role: the status each gets (SECURITY.md items 9 and 10).
+
+``ACCESS`` must name every URL of the portal: a URL it does not know makes
+``test_every_url_is_in_the_access_table`` fail, so each new page states who may open it.
+Statuses are for GET. ``ANON`` is a visitor who is not logged in.
+"""
+
+import re
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tests.access_objects import OBJECTS
+from zhenhai_so.roles import Role
+
+ANON = "anonymous"
+STAFF, TOWNSHIP, LEADER = Role.BUREAU_STAFF, Role.TOWNSHIP_OFFICE, Role.LEADER
+SYSADMIN, SECADMIN, AUDITOR = Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN
+ALL_ROLES = (STAFF, TOWNSHIP, LEADER, SYSADMIN, SECADMIN, AUDITOR)
+LOGIN = "login"  # a 302 to the login page
+
+
+def only(*roles, status=200, public=False):
+    """Status per role: ``status`` for the roles named, 403 for the others."""
+    table = {role: (status if role in roles else 403) for role in ALL_ROLES}
+    table[ANON] = status if public else LOGIN
+    return table
+
+
+def everyone(status=200, anon=LOGIN):
+    return {**dict.fromkeys(ALL_ROLES, status), ANON: anon}
+
+
+REGISTER_READERS = (STAFF, TOWNSHIP, LEADER)
+REFERENCE_READERS = (STAFF, TOWNSHIP, LEADER, SYSADMIN)
+
+ACCESS = {
+    "home": everyone(302),
+    "healthz": everyone(200, anon=200),
+    "login": {**dict.fromkeys(ALL_ROLES, 302), ANON: 200},
+    "logout": everyone(405),
+    "password_change": everyone(200),
+    "set_language": everyone(302, anon=302),  # GET only redirects back; POST switches
+    "users:list": only(SYSADMIN, SECADMIN),
+    "users:create": only(SYSADMIN, SECADMIN),
+    "users:edit": only(SYSADMIN, SECADMIN),
+    "users:reset_password": only(SYSADMIN, SECADMIN, status=405),
+    "audit:list": only(AUDITOR),
+    "registry:overview": only(*REGISTER_READERS),
+    "registry:township_list": only(*REFERENCE_READERS),
+    "registry:township_detail": only(*REFERENCE_READERS),
+}
+
+
+def _names(resolver=None, prefix=""):
+    resolver = resolver or get_resolver()
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            if entry.namespace == "admin":
+                continue
+            namespace = f"{prefix}{entry.namespace}:" if entry.namespace else prefix
+            yield from _names(entry, namespace)
+        elif isinstance(entry, URLPattern) and entry.name:
+            yield prefix + entry.name
+
+
+def test_every_url_is_in_the_access_table():
+    names = set(_names())
+    assert names - set(ACCESS) == set(), "URLs without an access rule"
+    assert set(ACCESS) - names == set(), "access rules for URLs that no longer exist"
+
+
+def _url(name, objects):
+    kwargs = OBJECTS.get(name, lambda o: {})(objects)
+    return reverse(name, kwargs=kwargs)
+
+
+CASES = [(name, role) for name in sorted(ACCESS) for role in (ANON, *ALL_ROLES)]
+
+
+@pytest.mark.parametrize(("name", "role"), CASES, ids=[f"{n}-{r}" for n, r in CASES])
+def test_status_of_every_url_for_every_role(name, role, client, role_users, access_objects):
+    if role != ANON:
+        client.force_login(role_users[role])
+    response = client.get(_url(name, access_objects))
+    expected = ACCESS[name][role]
+    if expected == LOGIN:
+        assert response.status_code == 302
+        assert response.url.startswith(reverse("login"))
+    else:
+        assert response.status_code == expected
+
+
+OWNED = [name for name in sorted(ACCESS) if name in OBJECTS and ACCESS[name][TOWNSHIP] == 200]
+
+
+@pytest.mark.parametrize("name", OWNED)
+def test_township_user_gets_404_for_another_townships_records(
+    name, client, other_township_user, access_objects
+):
+    client.force_login(other_township_user)
+    assert client.get(_url(name, access_objects)).status_code == 404
+
+
+H1 = re.compile(rb"<h1[ >]")
+
+
+@pytest.mark.parametrize("name", sorted(ACCESS))
+def test_every_page_has_exactly_one_h1(name, client, role_users, access_objects):
+    for role in ALL_ROLES:
+        if ACCESS[name][role] != 200:
+            continue
+        client.force_login(role_users[role])
+        response = client.get(_url(name, access_objects))
+        if response.get("Content-Type", "").startswith("text/html"):
+            assert len(H1.findall(response.content)) == 1, f"{name} as {role}"
+    if ACCESS[name][ANON] == 200:
+        client.logout()
+        response = client.get(_url(name, access_objects))
+        if response.get("Content-Type", "").startswith("text/html"):
+            assert len(H1.findall(response.content)) == 1, f"{name} as anonymous"

@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+
+from .models import User
+
+
+@admin.register(User)
+class PortalUserAdmin(UserAdmin):
+    list_display = ("username", "full_name", "role", "township", "is_active", "last_login")
+    list_filter = ("role", "township", "is_active")
+    search_fields = ("username", "full_name")
+    fieldsets = UserAdmin.fieldsets + (
+        ("Portal", {"fields": ("full_name", "role", "township", "phone", "must_change_password")}),
+    )

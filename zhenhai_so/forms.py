@@ -1,0 +1,119 @@
+from django import forms
+from django.contrib.auth import password_validation
+from django.contrib.auth.forms import PasswordChangeForm
+from django.utils.translation import gettext_lazy as _
+
+from .models import User
+from .roles import Role
+
+
+def bootstrapify(form) -> None:
+    """Give every widget of a form Bootstrap 5's class for its kind."""
+    for field in form.fields.values():
+        widget = field.widget
+        if isinstance(widget, forms.CheckboxInput):
+            css = "form-check-input"
+        elif isinstance(widget, forms.Select | forms.SelectMultiple):
+            css = "form-select"
+        elif isinstance(widget, forms.RadioSelect | forms.CheckboxSelectMultiple):
+            continue
+        else:
+            css = "form-control"
+        widget.attrs["class"] = (widget.attrs.get("class", "") + " " + css).strip()
+
+
+class PortalForm(forms.Form):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        bootstrapify(self)
+
+
+class PortalModelForm(forms.ModelForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        bootstrapify(self)
+
+
+class _RoleTownshipMixin:
+    def clean(self):
+        cleaned = super().clean()
+        role, township = cleaned.get("role"), cleaned.get("township")
+        if role == Role.TOWNSHIP_OFFICE and not township:
+            self.add_error("township", _("A township office user needs a township."))
+        if role and role != Role.TOWNSHIP_OFFICE and township:
+            self.add_error("township", _("Only township office users belong to a township."))
+        return cleaned
+
+
+class UserCreateForm(_RoleTownshipMixin, PortalModelForm):
+    password1 = forms.CharField(
+        label=_("Initial password"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html(),
+        strip=False,
+    )
+    password2 = forms.CharField(
+        label=_("Repeat the password"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        strip=False,
+    )
+
+    class Meta:
+        model = User
+        fields = ["username", "full_name", "role", "township", "email", "phone"]
+
+    def clean_username(self):
+        username = self.cleaned_data["username"].strip()
+        if User.objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError(
+                _("The login name %(name)s is taken (names are compared without case)."),
+                params={"name": username},
+                code="duplicate",
+            )
+        return username
+
+    def clean(self):
+        cleaned = super().clean()
+        p1, p2 = cleaned.get("password1"), cleaned.get("password2")
+        if p1 and p2 and p1 != p2:
+            self.add_error("password2", _("The two passwords differ."))
+        elif p1:
+            probe = User(
+                username=cleaned.get("username", ""), full_name=cleaned.get("full_name", "")
+            )
+            try:
+                password_validation.validate_password(p1, probe)
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return cleaned
+
+    def validate_unique(self):
+        # The case-insensitive check in clean_username gives the clearer message.
+        exclude = self._get_validation_exclusions()
+        exclude.add("username")
+        try:
+            self.instance.validate_unique(exclude=exclude)
+        except forms.ValidationError as e:
+            self._update_errors(e)
+
+
+class UserUpdateForm(_RoleTownshipMixin, PortalModelForm):
+    class Meta:
+        model = User
+        fields = ["full_name", "role", "township", "email", "phone", "is_active"]
+
+
+class PortalPasswordChangeForm(PasswordChangeForm):
+    """Django's form; the new password may not equal the old one."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        bootstrapify(self)
+
+    def clean_new_password1(self):
+        password = self.cleaned_data.get("new_password1")
+        if password and self.user.check_password(password):
+            raise forms.ValidationError(
+                _("Choose a password different from the current one."), code="password_reused"
+            )
+        return password

@@ -1,0 +1,39 @@
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from .auth import password_expired
+
+# Pages a user whose password has expired may still open.
+_ALLOWED = (
+    "password_change",
+    "password_change_done",
+    "logout",
+    "set_language",
+    "javascript-catalog",
+)
+
+
+class PasswordChangeRequiredMiddleware:
+    """Send a user who must change the password (first login, or older than the maximum age) to
+    the change form before any other page (等保 2.0; SECURITY.md item 3)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        if user.is_authenticated and password_expired(user):
+            match = _resolve(request.path_info)
+            allowed = match is not None and match.url_name in _ALLOWED
+            if not allowed and not request.path_info.startswith(("/static/", "/media/")):
+                return redirect(reverse("password_change"))
+        return self.get_response(request)
+
+
+def _resolve(path):
+    from django.urls import Resolver404, resolve
+
+    try:
+        return resolve(path)
+    except Resolver404:
+        return None

@@ -1,0 +1,36 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from . import views
+
+user_patterns = (
+    [
+        path("", views.user_list, name="list"),
+        path("new/", views.user_create, name="create"),
+        path("<int:pk>/", views.user_edit, name="edit"),
+        path("<int:pk>/reset-password/", views.user_reset_password, name="reset_password"),
+    ],
+    "users",
+)
+audit_patterns = ([path("", views.audit_list, name="list")], "audit")
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password/", views.PortalPasswordChangeView.as_view(), name="password_change"),
+    # Anyone, signed in or not, may switch the language (the login page offers it).
+    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    path("users/", include(user_patterns)),
+    path("audit/", include(audit_patterns)),
+    path("registry/", include("registry.urls")),
+    path("admin/", admin.site.urls),
+]
