@@ -4,6 +4,7 @@ applications, annual reports, spot-check inspections and the abnormal list / bla
 import datetime
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -248,6 +249,46 @@ class Organisation(models.Model):
     @property
     def is_legal(self) -> bool:
         return self.org_type in LEGAL_TYPES
+
+    def clean(self):
+        """Cross-field rules, with messages at the field (the constraints back them in the DB)."""
+        from .validators import normalise_credit_code, validate_credit_code
+
+        errors = {}
+        if self.credit_code:
+            self.credit_code = normalise_credit_code(self.credit_code)
+            try:
+                validate_credit_code(self.credit_code, self.org_type or None)
+            except ValidationError as error:
+                errors["credit_code"] = error.messages
+        elif self.org_type and self.org_type != OrgType.COMMUNITY:
+            errors["credit_code"] = [_("A registered organisation needs its credit code.")]
+        if self.org_type == OrgType.COMMUNITY and self.registration_mode not in (
+            "",
+            RegistrationMode.FILED,
+        ):
+            errors["registration_mode"] = [_("Community organisations are filed, not registered.")]
+        if self.registration_mode == RegistrationMode.FILED and self.org_type not in (
+            "",
+            OrgType.COMMUNITY,
+        ):
+            errors["registration_mode"] = [_("Only community organisations are filed.")]
+        if self.registration_mode == RegistrationMode.DUAL and not self.supervising_unit.strip():
+            errors["supervising_unit"] = [_("Dual management needs a supervising unit.")]
+        if (
+            self.community_id
+            and self.township_id
+            and self.community.township_id != self.township_id
+        ):
+            errors["community"] = [_("This village or community is in another township.")]
+        if self.dissolved_on and self.registered_on and self.dissolved_on < self.registered_on:
+            errors["dissolved_on"] = [_("The dissolution date is before the registration date.")]
+        if self.status != OrgStatus.NORMAL and not self.dissolved_on:
+            errors["dissolved_on"] = [_("A deregistered or revoked organisation needs the date.")]
+        if self.status == OrgStatus.NORMAL and self.dissolved_on:
+            errors["status"] = [_("An organisation with a dissolution date cannot be normal.")]
+        if errors:
+            raise ValidationError(errors)
 
 
 # ---------------------------------------------------------------------------------------------

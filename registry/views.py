@@ -1,21 +1,44 @@
 import datetime
 
+from auditlog.models import LogEntry
+from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.db.models import Count, Q
-from django.shortcuts import get_object_or_404, render
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Prefetch, Q
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from zhenhai_so.excel import export_response
+from zhenhai_so.pagination import paginate, querystring_without_page
+
+from . import services
+from .filters import AnnualReportFilter, ApplicationFilter, ListEntryFilter, OrganisationFilter
+from .forms import (
+    AnnualReportForm,
+    ApplicationOrganisationForm,
+    DecisionForm,
+    DeregistrationForm,
+    FiledOrganisationForm,
+    InspectionForm,
+    ListEntryForm,
+    ListRemovalForm,
+    OrganisationForm,
+)
 from .models import (
     LEGAL_TYPES,
     AnnualReport,
     Community,
+    Inspection,
     ListEntry,
     Organisation,
     OrgType,
     RegistrationApplication,
     Township,
 )
+from .tabs import tabs_for
 
 
 def _today() -> datetime.date:
@@ -29,39 +52,54 @@ def _townships_visible_to(user):
     return townships
 
 
+def get_organisation_for(request, pk, *, write=False) -> Organisation:
+    """The organisation if the user may see it (404 otherwise); with ``write``, 403 unless the
+    user may change it: staff any, township offices only filed community organisations."""
+    organisation = get_object_or_404(
+        Organisation.objects.visible_to(request.user).select_related("township", "community"), pk=pk
+    )
+    if write:
+        if not request.user.has_perm("registry.change_organisation"):
+            raise PermissionDenied
+        if request.user.is_township_office and organisation.org_type != OrgType.COMMUNITY:
+            raise PermissionDenied
+    return organisation
+
+
+def _stale_message(request, error: services.StaleEdit):
+    names = [str(type(error.current)._meta.get_field(f).verbose_name) for f in error.fields]
+    messages.error(
+        request,
+        _(
+            "Someone else saved this record after you opened it; nothing was saved. "
+            "Fields that now differ from yours: %(fields)s. "
+            "The form shows the stored values; enter your changes again."
+        )
+        % {"fields": "、".join(names) or _("none")},
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Overview and reference pages
+
+
 @permission_required("registry.view_organisation", raise_exception=True)
 @require_GET
 def overview(request):
-    """The register at a glance for the user's scope: organisations by type and township,
-    applications waiting, reports overdue, open list entries."""
+    """The register at a glance for the user's scope."""
     today = _today()
     orgs = Organisation.objects.visible_to(request.user).active_on(today)
     by_type = dict(orgs.values_list("org_type").annotate(n=Count("id")).order_by())
     type_rows = [(label, by_type.get(value, 0), value) for value, label in OrgType.choices]
     legal_total = sum(by_type.get(t, 0) for t in LEGAL_TYPES)
-    townships = _townships_visible_to(request.user).annotate(
-        legal=Count(
-            "organisations",
-            filter=Q(
-                organisations__org_type__in=LEGAL_TYPES, organisations__registered_on__lte=today
-            )
-            & (
-                Q(organisations__dissolved_on__isnull=True)
-                | Q(organisations__dissolved_on__gt=today)
-            ),
-        ),
-        filed=Count(
-            "organisations",
-            filter=Q(
-                organisations__org_type=OrgType.COMMUNITY, organisations__registered_on__lte=today
-            )
-            & (
-                Q(organisations__dissolved_on__isnull=True)
-                | Q(organisations__dissolved_on__gt=today)
-            ),
-        ),
+    active = Q(organisations__registered_on__lte=today) & (
+        Q(organisations__dissolved_on__isnull=True) | Q(organisations__dissolved_on__gt=today)
     )
-    report_year = today.year - 1 if today >= datetime.date(today.year, 5, 31) else today.year - 2
+    townships = _townships_visible_to(request.user).annotate(
+        legal=Count("organisations", filter=active & Q(organisations__org_type__in=LEGAL_TYPES)),
+        filed=Count("organisations", filter=active & Q(organisations__org_type=OrgType.COMMUNITY)),
+    )
+    report_year = today.year - 1 if today > datetime.date(today.year, 5, 31) else today.year - 2
     obliged = (
         Organisation.objects.visible_to(request.user)
         .legal_on(datetime.date(report_year, 12, 31))
@@ -70,6 +108,13 @@ def overview(request):
     received = AnnualReport.objects.filter(
         organisation__in=obliged, year=report_year, submitted_on__isnull=False
     ).count()
+    chart = {
+        "types": [{"name": str(label), "value": count} for label, count, _v in type_rows if count],
+        "townships": [t.name for t in townships],
+        "legal": [t.legal for t in townships],
+        "filed": [t.filed for t in townships],
+        "labels": {"legal": _("Legal organisations"), "filed": _("Filed community organisations")},
+    }
     context = {
         "today": today,
         "type_rows": type_rows,
@@ -82,6 +127,7 @@ def overview(request):
         "obliged": obliged.count(),
         "received": received,
         "listed": ListEntry.objects.visible_to(request.user).current_on(today).count(),
+        "chart": chart,
     }
     return render(request, "registry/overview.html", context)
 
@@ -114,3 +160,756 @@ def township_detail(request, pk):
     return render(
         request, "registry/township_detail.html", {"township": township, "communities": communities}
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Organisations
+
+ORGANISATION_EXPORT_HEADERS = [
+    "统一社会信用代码",
+    "名称",
+    "类型",
+    "登记方式",
+    "业务领域",
+    "所属镇街",
+    "所属村社",
+    "业务主管单位",
+    "法定代表人",
+    "成立日期",
+    "注销日期",
+    "状态",
+    "住所",
+    "联系电话",
+    "开办资金(万元)",
+    "评估等级",
+]
+
+
+def _organisation_rows(queryset):
+    for o in queryset.select_related("township", "community").iterator(chunk_size=2000):
+        yield (
+            o.credit_code,
+            o.name,
+            o.get_org_type_display(),
+            o.get_registration_mode_display(),
+            o.get_sector_display(),
+            o.township.name,
+            o.community.name if o.community else "",
+            o.supervising_unit,
+            o.legal_representative,
+            o.registered_on,
+            o.dissolved_on,
+            o.get_status_display(),
+            o.address,
+            o.phone,
+            o.capital,
+            o.grade,
+        )
+
+
+@permission_required("registry.view_organisation", raise_exception=True)
+@require_GET
+def organisation_list(request):
+    organisations = Organisation.objects.visible_to(request.user).for_list()
+    org_filter = OrganisationFilter(request.GET, queryset=organisations, user=request.user)
+    if request.GET.get("export") == "xlsx":
+        if not request.user.has_perm("registry.export_organisation"):
+            raise PermissionDenied
+        return export_response(
+            "organisations",
+            _("Organisations"),
+            ORGANISATION_EXPORT_HEADERS,
+            _organisation_rows(org_filter.qs),
+        )
+    page = paginate(request, org_filter.qs)
+    return render(
+        request,
+        "registry/organisation_list.html",
+        {"filter": org_filter, "page": page, "querystring": querystring_without_page(request)},
+    )
+
+
+def _basic_tab(request, organisation):
+    today = _today()
+    return {
+        "open_entries": [e for e in organisation.list_entries.all() if e.removed_on is None],
+        "applications": organisation.applications.all()[:10],
+        "today": today,
+    }
+
+
+def _reports_tab(request, organisation):
+    today = _today()
+    reports = {r.year: r for r in organisation.annual_reports.all()}
+    years = set(reports)
+    if organisation.is_legal:
+        years |= set(services.obliged_years(organisation, today))
+    rows = [
+        {
+            "year": y,
+            "report": reports.get(y),
+            "status": services.reporting_status(reports.get(y), y, today),
+        }
+        for y in sorted(years, reverse=True)
+    ]
+    return {"rows": rows, "can_edit": request.user.has_perm("registry.change_annualreport")}
+
+
+def _inspections_tab(request, organisation):
+    return {"inspections": organisation.inspections.all()}
+
+
+def _lists_tab(request, organisation):
+    return {"entries": organisation.list_entries.select_related("listed_by", "removed_by")}
+
+
+def _history_tab(request, organisation):
+    ids_by_model = {
+        Organisation: [organisation.pk],
+        AnnualReport: list(organisation.annual_reports.values_list("pk", flat=True)),
+        Inspection: list(organisation.inspections.values_list("pk", flat=True)),
+        ListEntry: list(organisation.list_entries.values_list("pk", flat=True)),
+    }
+    types = ContentType.objects.get_for_models(*ids_by_model)
+    condition = Q()
+    for model, ids in ids_by_model.items():
+        if ids:
+            condition |= Q(content_type=types[model], object_id__in=ids)
+    entries = LogEntry.objects.filter(condition).select_related("actor", "content_type")
+    return {"entries": entries.order_by("-timestamp")[:200]}
+
+
+@permission_required("registry.view_organisation", raise_exception=True)
+@require_GET
+def organisation_detail(request, pk):
+    organisation = get_organisation_for(request, pk)
+    tabs = tabs_for(request.user)
+    current = next((t for t in tabs if t.key == request.GET.get("tab")), tabs[0])
+    return render(
+        request,
+        "registry/organisation_detail.html",
+        {
+            "organisation": organisation,
+            "tabs": tabs,
+            "tab": current,
+            "tab_context": current.context(request, organisation),
+            "can_edit": _can_edit(request.user, organisation),
+        },
+    )
+
+
+def _can_edit(user, organisation) -> bool:
+    if not user.has_perm("registry.change_organisation"):
+        return False
+    return not (user.is_township_office and organisation.org_type != OrgType.COMMUNITY)
+
+
+def _form_class_for(user):
+    return FiledOrganisationForm if user.is_township_office else OrganisationForm
+
+
+@permission_required("registry.add_organisation", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def organisation_create(request):
+    """Staff register directly (e.g. entering historical records); townships file community SOs."""
+    form_class = _form_class_for(request.user)
+    form = form_class(request.POST or None, user=request.user)
+    if request.user.is_township_office:
+        form.instance.township_id = request.user.township_id
+        form.instance.org_type, form.instance.registration_mode = (
+            services.filed_defaults()["org_type"],
+            services.filed_defaults()["registration_mode"],
+        )
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
+        if request.user.is_township_office:
+            data |= services.filed_defaults() | {"township": request.user.township}
+        try:
+            organisation = services.organisation_create(data=data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request, _("Organisation %(name)s saved.") % {"name": organisation.name}
+            )
+            return redirect("registry:organisation_detail", pk=organisation.pk)
+    return render(request, "registry/organisation_form.html", {"form": form, "creating": True})
+
+
+@permission_required("registry.change_organisation", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def organisation_edit(request, pk):
+    organisation = get_organisation_for(request, pk, write=True)
+    form = _form_class_for(request.user)(
+        request.POST or None, instance=organisation, user=request.user
+    )
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
+        try:
+            services.organisation_update(
+                organisation=organisation, data=data, expected_version=form.cleaned_data["version"]
+            )
+        except services.StaleEdit as error:
+            _stale_message(request, error)
+            form = _form_class_for(request.user)(instance=error.current, user=request.user)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect("registry:organisation_detail", pk=organisation.pk)
+    return render(
+        request, "registry/organisation_form.html", {"form": form, "organisation": organisation}
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Registration applications
+
+
+def get_application_for(request, pk) -> RegistrationApplication:
+    return get_object_or_404(
+        RegistrationApplication.objects.visible_to(request.user).select_related(
+            "township", "organisation", "created_by"
+        ),
+        pk=pk,
+    )
+
+
+@permission_required("registry.view_registrationapplication", raise_exception=True)
+@require_GET
+def application_list(request):
+    applications = RegistrationApplication.objects.visible_to(request.user).select_related(
+        "township", "created_by"
+    )
+    params = request.GET.copy()
+    if "state" not in params and request.user.has_perm("registry.change_registrationapplication"):
+        params["state"] = RegistrationApplication.State.SUBMITTED  # staff open on their queue
+    app_filter = ApplicationFilter(params, queryset=applications, user=request.user)
+    if request.GET.get("export") == "xlsx":
+        rows = (
+            (
+                a.pk,
+                a.get_kind_display(),
+                a.name,
+                a.township.name,
+                a.get_state_display(),
+                a.applicant,
+                a.updated_at,
+                a.reason,
+            )
+            for a in app_filter.qs.iterator(chunk_size=2000)
+        )
+        headers = ["编号", "类型", "组织名称", "所属镇街", "状态", "申请人", "更新时间", "意见"]
+        return export_response("applications", _("Applications"), headers, rows)
+    page = paginate(request, app_filter.qs)
+    return render(
+        request,
+        "registry/application_list.html",
+        {"filter": app_filter, "page": page, "querystring": querystring_without_page(request)},
+    )
+
+
+def _application_form(request, application, kind, organisation):
+    if kind == RegistrationApplication.Kind.DEREGISTER:
+        initial = {}
+        if application:
+            initial = {
+                "dissolved_on": application.data.get("dissolved_on"),
+                "reason": application.data.get("reason", ""),
+                "applicant": application.applicant,
+            }
+        return DeregistrationForm(request.POST or None, initial=initial)
+    instance = (
+        Organisation(**services._organisation_values(application.data))
+        if application
+        else (Organisation.objects.get(pk=organisation.pk) if organisation else Organisation())
+    )
+    form = ApplicationOrganisationForm(
+        request.POST or None,
+        instance=instance,
+        user=request.user,
+        initial={"applicant": application.applicant} if application else None,
+    )
+    return form
+
+
+@permission_required("registry.add_registrationapplication", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def application_create(request, kind, org_pk=None):
+    """Open an application: establishment (no organisation yet), change or deregistration."""
+    if kind not in RegistrationApplication.Kind.values:
+        raise PermissionDenied
+    organisation = get_organisation_for(request, org_pk) if org_pk else None
+    if (kind == RegistrationApplication.Kind.ESTABLISH) != (organisation is None):
+        raise PermissionDenied
+    return _application_edit(request, None, kind, organisation)
+
+
+@permission_required("registry.change_registrationapplication", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def application_edit(request, pk):
+    application = get_application_for(request, pk)
+    if application.state not in (
+        RegistrationApplication.State.DRAFT,
+        RegistrationApplication.State.RETURNED,
+    ):
+        messages.error(request, _("Only a draft or a returned application can be edited."))
+        return redirect("registry:application_detail", pk=pk)
+    return _application_edit(request, application, application.kind, application.organisation)
+
+
+def _application_edit(request, application, kind, organisation):
+    form = _application_form(request, application, kind, organisation)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if kind == RegistrationApplication.Kind.DEREGISTER:
+            payload = {"dissolved_on": data["dissolved_on"].isoformat(), "reason": data["reason"]}
+            township = organisation.township
+        else:
+            payload = services.application_data(data)
+            township = data.get("township") or (organisation.township if organisation else None)
+        if township is None:
+            form.add_error("township", _("Choose the township."))
+        else:
+            application = services.application_save_draft(
+                application=application,
+                kind=kind,
+                actor=request.user,
+                data=payload,
+                township=township,
+                organisation=organisation,
+                applicant=data.get("applicant", ""),
+            )
+            if "submit" in request.POST:
+                try:
+                    services.application_submit(application=application, actor=request.user)
+                except ValidationError as error:
+                    messages.error(
+                        request,
+                        _("Saved as a draft, but not submitted: %(errors)s")
+                        % {"errors": "; ".join(error.messages)},
+                    )
+                    return redirect("registry:application_edit", pk=application.pk)
+                messages.success(request, _("Application submitted for review."))
+            else:
+                messages.success(request, _("Draft saved."))
+            return redirect("registry:application_detail", pk=application.pk)
+    return render(
+        request,
+        "registry/application_form.html",
+        {
+            "form": form,
+            "application": application,
+            "kind": kind,
+            "organisation": organisation,
+            "kind_label": RegistrationApplication.Kind(kind).label,
+        },
+    )
+
+
+@permission_required("registry.view_registrationapplication", raise_exception=True)
+@require_GET
+def application_detail(request, pk):
+    application = get_application_for(request, pk)
+    proposed = []
+    if application.kind != RegistrationApplication.Kind.DEREGISTER:
+        values = services._organisation_values(application.data)
+        preview = Organisation(**values)
+        current = application.organisation
+        for name in application.data:
+            field = Organisation._meta.get_field(name)
+            shown = _display(preview, field)
+            before = _display(current, field) if current else None
+            proposed.append(
+                {
+                    "label": field.verbose_name,
+                    "value": shown,
+                    "before": before,
+                    "changed": current is not None and before != shown,
+                }
+            )
+    return render(
+        request,
+        "registry/application_detail.html",
+        {
+            "application": application,
+            "proposed": proposed,
+            "steps": application.steps.select_related("actor"),
+            "decision_form": DecisionForm(),
+        },
+    )
+
+
+def _display(instance, field):
+    if field.is_relation:
+        related_id = getattr(instance, field.attname)
+        if related_id is None:
+            return ""
+        return str(field.related_model.objects.filter(pk=related_id).first() or "")
+    if field.choices:
+        return str(getattr(instance, f"get_{field.name}_display")())
+    value = getattr(instance, field.name)
+    return "" if value is None else str(value)
+
+
+@permission_required("registry.change_registrationapplication", raise_exception=True)
+@require_POST
+def application_action(request, pk, action):
+    """Submit, return, approve or reject, each recorded with who, when and why."""
+    application = get_application_for(request, pk)
+    form = DecisionForm(request.POST)
+    reason = form.data.get("reason", "")[:2000]
+    try:
+        if action == "submit":
+            services.application_submit(application=application, actor=request.user)
+            messages.success(request, _("Application submitted for review."))
+        elif action == "return":
+            services.application_return(application=application, actor=request.user, reason=reason)
+            messages.success(request, _("Application returned to the applicant."))
+        elif action == "approve":
+            services.application_approve(application=application, actor=request.user, note=reason)
+            messages.success(request, _("Application approved and applied to the register."))
+        elif action == "reject":
+            services.application_reject(application=application, actor=request.user, reason=reason)
+            messages.success(request, _("Application rejected."))
+        else:
+            raise PermissionDenied
+    except ValidationError as error:
+        messages.error(request, "; ".join(error.messages))
+    return redirect("registry:application_detail", pk=application.pk)
+
+
+# ---------------------------------------------------------------------------------------------
+# Annual reports
+
+
+def _report_year(request) -> int:
+    today = _today()
+    try:
+        year = int(request.GET.get("year", ""))
+    except ValueError:
+        year = today.year - 1 if today > datetime.date(today.year, 5, 31) else today.year - 2
+    return max(2000, min(year, today.year))
+
+
+@permission_required("registry.view_annualreport", raise_exception=True)
+@require_GET
+def annual_report_board(request):
+    """Every organisation obliged to report for a year, with its reporting status: received on
+    time, N days late, not yet due, or overdue N days. Obliged: legal on 31 Dec of the year and
+    registered before 1 Jan of it (TARGETS.md R5)."""
+    year = _report_year(request)
+    today = _today()
+    obliged = (
+        Organisation.objects.visible_to(request.user)
+        .legal_on(datetime.date(year, 12, 31))
+        .filter(registered_on__lt=datetime.date(year, 1, 1))
+        .select_related("township")
+        .prefetch_related(
+            Prefetch(
+                "annual_reports",
+                queryset=AnnualReport.objects.filter(year=year),
+                to_attr="reports_of_year",
+            )
+        )
+        .order_by("township__order", "name")
+    )
+    board_filter = AnnualReportFilter(request.GET, queryset=obliged, user=request.user)
+    only = request.GET.get("only", "")
+    rows = []
+    counts = {"on_time": 0, "late": 0, "not_due": 0, "overdue": 0}
+    for organisation in board_filter.qs:
+        report = organisation.reports_of_year[0] if organisation.reports_of_year else None
+        status = services.reporting_status(report, year, today)
+        counts[status["code"]] += 1
+        if only and status["code"] != only:
+            continue
+        rows.append({"organisation": organisation, "report": report, "status": status})
+    if request.GET.get("export") == "xlsx":
+        headers = [
+            "统一社会信用代码",
+            "名称",
+            "所属镇街",
+            "报送日期",
+            "年检结论",
+            "报送情况",
+            "天数",
+        ]
+        data = (
+            (
+                r["organisation"].credit_code,
+                r["organisation"].name,
+                r["organisation"].township.name,
+                r["report"].submitted_on if r["report"] else None,
+                r["report"].get_result_display() if r["report"] else "",
+                _status_label(r["status"]),
+                r["status"]["days"],
+            )
+            for r in rows
+        )
+        return export_response(f"annual-reports-{year}", str(year), headers, data)
+    page = paginate(request, rows, per_page=50)
+    return render(
+        request,
+        "registry/annual_report_board.html",
+        {
+            "year": year,
+            "filter": board_filter,
+            "page": page,
+            "counts": counts,
+            "only": only,
+            "querystring": querystring_without_page(request),
+            "due": services.annual_report_due_date(year),
+            "years": range(_today().year, 2014, -1),
+        },
+    )
+
+
+STATUS_LABELS = {
+    "on_time": "按时报送",
+    "late": "逾期报送",
+    "not_due": "未到期",
+    "overdue": "逾期未报",
+}
+
+
+def _status_label(status):
+    return STATUS_LABELS[status["code"]]
+
+
+@permission_required("registry.add_listentry", raise_exception=True)
+@require_POST
+def annual_report_list_overdue(request):
+    """One action: put every selected organisation whose report is overdue on the abnormal list."""
+    try:
+        year = int(request.POST.get("year", ""))
+    except ValueError:
+        raise PermissionDenied from None
+    ids = [int(i) for i in request.POST.getlist("organisation") if i.isdigit()]
+    today = _today()
+    candidates = (
+        Organisation.objects.visible_to(request.user)
+        .filter(pk__in=ids)
+        .prefetch_related(
+            Prefetch(
+                "annual_reports",
+                queryset=AnnualReport.objects.filter(year=year),
+                to_attr="reports_of_year",
+            )
+        )
+    )
+    overdue = [
+        o
+        for o in candidates
+        if services.reporting_status(
+            o.reports_of_year[0] if o.reports_of_year else None, year, today
+        )["code"]
+        == "overdue"
+    ]
+    entries = services.list_overdue_reporters(organisations=overdue, year=year, actor=request.user)
+    messages.success(
+        request, _("%(n)d organisations put on the abnormal list.") % {"n": len(entries)}
+    )
+    return redirect(f"{_reverse('registry:annual_report_board')}?year={year}&only=overdue")
+
+
+def _reverse(name, **kwargs):
+    from django.urls import reverse
+
+    return reverse(name, kwargs=kwargs or None)
+
+
+@permission_required("registry.change_annualreport", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def annual_report_edit(request, pk, year):
+    organisation = get_organisation_for(request, pk)
+    if not organisation.is_legal:
+        raise PermissionDenied
+    if not (organisation.registered_on.year <= year <= _today().year):
+        raise PermissionDenied
+    report = AnnualReport.objects.filter(organisation=organisation, year=year).first()
+    form = AnnualReportForm(
+        request.POST or None, instance=report or AnnualReport(organisation=organisation, year=year)
+    )
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
+        try:
+            services.annual_report_save(
+                organisation=organisation,
+                year=year,
+                data=data,
+                expected_version=form.cleaned_data["version"],
+            )
+        except services.StaleEdit as error:
+            _stale_message(request, error)
+            form = AnnualReportForm(instance=error.current)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Annual report saved."))
+            return redirect(
+                f"{_reverse('registry:organisation_detail', pk=organisation.pk)}?tab=reports"
+            )
+    return render(
+        request,
+        "registry/annual_report_form.html",
+        {"form": form, "organisation": organisation, "year": year, "report": report},
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Inspections and lists
+
+
+@permission_required("registry.view_inspection", raise_exception=True)
+@require_GET
+def inspection_list(request):
+    inspections = Inspection.objects.visible_to(request.user).select_related(
+        "organisation", "organisation__township"
+    )
+    try:
+        year = int(request.GET.get("year", ""))
+        inspections = inspections.filter(inspected_on__year=year)
+    except ValueError:
+        year = None
+    if request.GET.get("export") == "xlsx":
+        rows = (
+            (
+                i.organisation.name,
+                i.organisation.township.name,
+                i.inspected_on,
+                i.inspectors,
+                i.get_result_display(),
+                i.findings,
+                i.published_on,
+            )
+            for i in inspections.iterator(chunk_size=2000)
+        )
+        headers = [
+            "组织名称",
+            "所属镇街",
+            "检查日期",
+            "检查人员",
+            "检查结果",
+            "发现问题",
+            "结果公示日期",
+        ]
+        return export_response("inspections", _("Inspections"), headers, rows)
+    page = paginate(request, inspections)
+    return render(
+        request,
+        "registry/inspection_list.html",
+        {
+            "page": page,
+            "year": year,
+            "querystring": querystring_without_page(request),
+            "years": range(_today().year, 2014, -1),
+        },
+    )
+
+
+@permission_required("registry.add_inspection", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def inspection_create(request, pk):
+    organisation = get_organisation_for(request, pk)
+    form = InspectionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.inspection_record(organisation=organisation, data=form.cleaned_data)
+        messages.success(request, _("Inspection recorded."))
+        return redirect(
+            f"{_reverse('registry:organisation_detail', pk=organisation.pk)}?tab=inspections"
+        )
+    return render(
+        request, "registry/inspection_form.html", {"form": form, "organisation": organisation}
+    )
+
+
+@permission_required("registry.view_listentry", raise_exception=True)
+@require_GET
+def list_entry_list(request):
+    entries = ListEntry.objects.visible_to(request.user).select_related(
+        "organisation", "organisation__township"
+    )
+    params = request.GET.copy()
+    params.setdefault("current", "true")
+    entry_filter = ListEntryFilter(params, queryset=entries)
+    if request.GET.get("export") == "xlsx":
+        rows = (
+            (
+                e.organisation.credit_code,
+                e.organisation.name,
+                e.organisation.township.name,
+                e.get_kind_display(),
+                e.get_reason_display(),
+                e.details,
+                e.listed_on,
+                e.removed_on,
+                e.removal_reason,
+            )
+            for e in entry_filter.qs.iterator(chunk_size=2000)
+        )
+        headers = [
+            "统一社会信用代码",
+            "组织名称",
+            "所属镇街",
+            "名录",
+            "列入事由",
+            "说明",
+            "列入日期",
+            "移出日期",
+            "移出事由",
+        ]
+        return export_response("list-entries", _("Lists"), headers, rows)
+    page = paginate(request, entry_filter.qs)
+    return render(
+        request,
+        "registry/list_entry_list.html",
+        {"filter": entry_filter, "page": page, "querystring": querystring_without_page(request)},
+    )
+
+
+@permission_required("registry.add_listentry", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def list_entry_create(request, pk):
+    organisation = get_organisation_for(request, pk)
+    form = ListEntryForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.list_entry_add(
+                organisation=organisation, actor=request.user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Organisation listed."))
+            return redirect(
+                f"{_reverse('registry:organisation_detail', pk=organisation.pk)}?tab=lists"
+            )
+    return render(
+        request, "registry/list_entry_form.html", {"form": form, "organisation": organisation}
+    )
+
+
+@permission_required("registry.change_listentry", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def list_entry_remove(request, pk):
+    entry = get_object_or_404(
+        ListEntry.objects.visible_to(request.user).select_related("organisation"), pk=pk
+    )
+    form = ListRemovalForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.list_entry_remove(
+                entry=entry,
+                removed_on=form.cleaned_data["removed_on"],
+                reason=form.cleaned_data["removal_reason"],
+                actor=request.user,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Organisation removed from the list; the entry is kept."))
+            return redirect(
+                f"{_reverse('registry:organisation_detail', pk=entry.organisation_id)}?tab=lists"
+            )
+    return render(request, "registry/list_entry_remove.html", {"form": form, "entry": entry})

@@ -10,9 +10,40 @@ OBJECTS = {
     "users:edit": lambda o: {"pk": o.user.pk},
     "users:reset_password": lambda o: {"pk": o.user.pk},
     "registry:township_detail": lambda o: {"pk": o.township.pk},
+    "registry:organisation_detail": lambda o: {"pk": o.organisation.pk},
+    "registry:organisation_edit": lambda o: {"pk": o.organisation.pk},
+    "registry:annual_report_edit": lambda o: {"pk": o.organisation.pk, "year": 2019},
+    "registry:inspection_create": lambda o: {"pk": o.organisation.pk},
+    "registry:list_entry_create": lambda o: {"pk": o.organisation.pk},
+    "registry:list_entry_remove": lambda o: {"pk": o.list_entry.pk},
+    "registry:application_create_for": lambda o: {"org_pk": o.organisation.pk, "kind": "change"},
+    "registry:application_create": lambda o: {"kind": "establish"},
+    "registry:application_detail": lambda o: {"pk": o.application.pk},
+    "registry:application_edit": lambda o: {"pk": o.application.pk},
+    "registry:application_action": lambda o: {"pk": o.application.pk, "action": "submit"},
 }
 
 
 @pytest.fixture
-def access_objects(township, township_user):
-    return SimpleNamespace(township=township, user=township_user)
+def access_objects(township, township_user, staff):
+    from registry.models import ListEntry, RegistrationApplication
+    from tests.factories import OrganisationFactory
+
+    organisation = OrganisationFactory(township=township)
+    return SimpleNamespace(
+        township=township,
+        user=township_user,
+        organisation=organisation,
+        list_entry=ListEntry.objects.create(
+            organisation=organisation,
+            kind="abnormal",
+            reason="unreachable",
+            listed_on=organisation.registered_on,
+        ),
+        application=RegistrationApplication.objects.create(
+            kind="establish",
+            township=township,
+            name="拟成立组织",
+            created_by=staff,
+        ),
+    )

@@ -49,6 +49,25 @@ ACCESS = {
     "registry:overview": only(*REGISTER_READERS),
     "registry:township_list": only(*REFERENCE_READERS),
     "registry:township_detail": only(*REFERENCE_READERS),
+    "registry:organisation_list": only(*REGISTER_READERS),
+    "registry:organisation_create": only(STAFF, TOWNSHIP),
+    "registry:organisation_detail": only(*REGISTER_READERS),
+    # The walk's organisation is a social group: township offices edit only filed ones.
+    "registry:organisation_edit": only(STAFF),
+    "registry:annual_report_edit": only(STAFF),
+    "registry:inspection_create": only(STAFF),
+    "registry:list_entry_create": only(STAFF),
+    "registry:list_entry_remove": only(STAFF),
+    "registry:application_create_for": only(STAFF),
+    "registry:application_list": only(*REGISTER_READERS),
+    "registry:application_create": only(STAFF),
+    "registry:application_detail": only(*REGISTER_READERS),
+    "registry:application_edit": only(STAFF),
+    "registry:application_action": only(STAFF, status=405),
+    "registry:annual_report_board": only(*REGISTER_READERS),
+    "registry:annual_report_list_overdue": only(STAFF, status=405),
+    "registry:inspection_list": only(*REGISTER_READERS),
+    "registry:list_entry_list": only(*REGISTER_READERS),
 }
 
 

@@ -1,0 +1,390 @@
+"""Writes on the register. Each is atomic, validates with ``full_clean()`` before saving, and is
+the one path used by views, the admin, imports, tasks and commands."""
+
+import datetime
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import (
+    AnnualReport,
+    ApplicationStep,
+    Inspection,
+    ListEntry,
+    Organisation,
+    OrgStatus,
+    OrgType,
+    RegistrationApplication,
+    RegistrationMode,
+    annual_report_due_date,
+)
+
+
+class StaleEdit(Exception):
+    """The record changed since the user opened it; ``current`` is what is stored now and
+    ``fields`` the fields where it differs from what the user submitted."""
+
+    def __init__(self, current, fields: list[str]):
+        super().__init__("stale edit")
+        self.current = current
+        self.fields = fields
+
+
+def _apply_versioned(model, instance_pk: int, data: dict, expected_version: int | None):
+    """Lock the row, refuse a stale version, apply ``data``, validate, save with version + 1."""
+    current = model.objects.select_for_update().get(pk=instance_pk)
+    if expected_version is not None and current.version != expected_version:
+        differing = [name for name, value in data.items() if getattr(current, name) != value]
+        raise StaleEdit(current, differing)
+    for name, value in data.items():
+        setattr(current, name, value)
+    current.full_clean()
+    current.version += 1
+    current.save()
+    return current
+
+
+# ---------------------------------------------------------------------------------------------
+# Organisations
+
+
+@transaction.atomic
+def organisation_create(*, data: dict) -> Organisation:
+    """Create an organisation (staff registering directly, or a township filing a community SO)."""
+    organisation = Organisation(**data)
+    organisation.full_clean()
+    organisation.save()
+    return organisation
+
+
+@transaction.atomic
+def organisation_update(
+    *, organisation: Organisation, data: dict, expected_version: int | None
+) -> Organisation:
+    """Change an organisation's facts; refuses a save based on an outdated version."""
+    return _apply_versioned(Organisation, organisation.pk, data, expected_version)
+
+
+# ---------------------------------------------------------------------------------------------
+# Registration applications
+
+State = RegistrationApplication.State
+Kind = RegistrationApplication.Kind
+
+# Which moves each state allows (the workflow of DESIGN.md).
+TRANSITIONS = {
+    "submit": ({State.DRAFT, State.RETURNED}, State.SUBMITTED),
+    "return": ({State.SUBMITTED}, State.RETURNED),
+    "approve": ({State.SUBMITTED}, State.APPROVED),
+    "reject": ({State.SUBMITTED}, State.REJECTED),
+}
+
+# Facts an application may propose: the organisation's editable fields.
+APPLICATION_FIELDS = [
+    "name",
+    "credit_code",
+    "org_type",
+    "registration_mode",
+    "sector",
+    "supervising_unit",
+    "township",
+    "community",
+    "address",
+    "legal_representative",
+    "phone",
+    "capital",
+    "registered_on",
+    "is_hub",
+]
+
+
+class TransitionNotAllowed(ValidationError):
+    pass
+
+
+def _move(application, action: str, actor, note: str = "") -> None:
+    allowed_from, to_state = TRANSITIONS[action]
+    if application.state not in allowed_from:
+        raise TransitionNotAllowed(
+            _("An application in state “%(state)s” cannot be %(action)s."),
+            params={"state": application.get_state_display(), "action": action},
+            code="transition",
+        )
+    ApplicationStep.objects.create(
+        application=application,
+        from_state=application.state,
+        to_state=to_state,
+        actor=actor,
+        note=note,
+    )
+    application.state = to_state
+    application.version += 1
+
+
+def _serialise(value):
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if hasattr(value, "pk"):
+        return value.pk
+    if value is None:
+        return None
+    return str(value) if not isinstance(value, bool | int) else value
+
+
+def application_data(cleaned: dict) -> dict:
+    """The JSON-storable form of an organisation form's cleaned data."""
+    return {name: _serialise(cleaned.get(name)) for name in APPLICATION_FIELDS if name in cleaned}
+
+
+def _organisation_values(data: dict) -> dict:
+    """Turn stored application data back into model field values."""
+    values = {}
+    for name, raw in data.items():
+        field = Organisation._meta.get_field(name)
+        if field.is_relation:
+            values[f"{name}_id"] = raw
+        elif raw in (None, "") and field.null:
+            values[name] = None
+        else:
+            values[name] = field.to_python(raw)
+    return values
+
+
+@transaction.atomic
+def application_save_draft(
+    *,
+    application: RegistrationApplication | None,
+    kind: str,
+    actor,
+    data: dict,
+    township,
+    organisation: Organisation | None = None,
+    applicant: str = "",
+) -> RegistrationApplication:
+    """Create or update an application while it is a draft or returned."""
+    if application is None:
+        application = RegistrationApplication(
+            kind=kind, created_by=actor, organisation=organisation
+        )
+    elif application.state not in (State.DRAFT, State.RETURNED):
+        raise TransitionNotAllowed(_("Only a draft or a returned application can be edited."))
+    application.data = data
+    application.township = township
+    application.name = data.get("name") or (organisation.name if organisation else "")
+    application.applicant = applicant
+    application.full_clean()
+    application.save()
+    return application
+
+
+@transaction.atomic
+def application_submit(*, application: RegistrationApplication, actor) -> RegistrationApplication:
+    """Submit (or resubmit after a return) for review; the proposed facts must be valid now."""
+    _validate_proposal(application)
+    _move(application, "submit", actor)
+    application.save()
+    return application
+
+
+@transaction.atomic
+def application_return(*, application: RegistrationApplication, actor, reason: str):
+    """Send back to the applicant with the reason; what was entered is kept."""
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why the application is returned.")})
+    _move(application, "return", actor, reason)
+    application.reason = reason
+    application.save()
+    return application
+
+
+@transaction.atomic
+def application_reject(*, application: RegistrationApplication, actor, reason: str):
+    """Refuse for good, with the reason."""
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why the application is rejected.")})
+    _move(application, "reject", actor, reason)
+    application.reason = reason
+    application.save()
+    return application
+
+
+def _validate_proposal(application) -> Organisation:
+    """The organisation as it would be after approval, validated (not saved)."""
+    if application.kind == Kind.ESTABLISH:
+        organisation = Organisation(**_organisation_values(application.data))
+    else:
+        organisation = Organisation.objects.get(pk=application.organisation_id)
+        if application.kind == Kind.CHANGE:
+            for name, value in _organisation_values(application.data).items():
+                setattr(organisation, name, value)
+        else:
+            dissolved = application.data.get("dissolved_on")
+            organisation.dissolved_on = (
+                datetime.date.fromisoformat(dissolved) if dissolved else None
+            )
+            organisation.status = OrgStatus.DEREGISTERED
+    organisation.full_clean()
+    return organisation
+
+
+@transaction.atomic
+def application_approve(*, application: RegistrationApplication, actor, note: str = ""):
+    """Approve and apply: establishment creates the organisation, a change applies the proposed
+    facts, a deregistration dissolves the organisation on the stated date."""
+    organisation = _validate_proposal(application)
+    _move(application, "approve", actor, note)
+    if application.kind == Kind.ESTABLISH:
+        organisation.save()
+        application.organisation = organisation
+    else:
+        organisation.version += 1
+        organisation.save()
+    application.save()
+    return application
+
+
+# ---------------------------------------------------------------------------------------------
+# Annual reports
+
+
+@transaction.atomic
+def annual_report_save(
+    *, organisation: Organisation, year: int, data: dict, expected_version: int | None = None
+) -> AnnualReport:
+    """Create the organisation's report of the year, or change it (refusing a stale save)."""
+    existing = AnnualReport.objects.filter(organisation=organisation, year=year).first()
+    if existing is None:
+        report = AnnualReport(organisation=organisation, year=year, **data)
+        report.full_clean()
+        report.save()
+        return report
+    return _apply_versioned(AnnualReport, existing.pk, data, expected_version)
+
+
+def obliged_years(organisation: Organisation, today: datetime.date) -> range:
+    """Years the organisation must report for, up to last year: legal on 31 Dec of the year and
+    registered before 1 Jan of it (TARGETS.md R5)."""
+    first = organisation.registered_on.year + 1
+    last = today.year - 1
+    if organisation.dissolved_on:
+        last = min(last, organisation.dissolved_on.year - 1)
+    return range(first, last + 1)
+
+
+def reporting_status(report: AnnualReport | None, year: int, today: datetime.date) -> dict:
+    """How an organisation stands for year Y's report, as the best charity registers show it:
+    received on time, received N days late, not yet due, or overdue N days (amber in the first
+    two weeks, red after)."""
+    due = annual_report_due_date(year)
+    if report is not None and report.submitted_on:
+        late = (report.submitted_on - due).days
+        if late <= 0:
+            return {"code": "on_time", "days": 0, "level": "success"}
+        return {"code": "late", "days": late, "level": "warning"}
+    if today <= due:
+        return {"code": "not_due", "days": (due - today).days, "level": "secondary"}
+    overdue = (today - due).days
+    return {"code": "overdue", "days": overdue, "level": "warning" if overdue <= 14 else "danger"}
+
+
+# ---------------------------------------------------------------------------------------------
+# Supervision
+
+
+@transaction.atomic
+def inspection_record(*, organisation: Organisation, data: dict) -> Inspection:
+    """Record a 双随机 spot check and, when given, the date its result was published."""
+    inspection = Inspection(organisation=organisation, **data)
+    inspection.full_clean()
+    inspection.save()
+    return inspection
+
+
+@transaction.atomic
+def list_entry_add(
+    *,
+    organisation: Organisation,
+    kind: str,
+    reason: str,
+    listed_on: datetime.date,
+    actor,
+    details: str = "",
+) -> ListEntry:
+    """Put an organisation on the abnormal list or the blacklist (one open entry per list)."""
+    if ListEntry.objects.filter(
+        organisation=organisation, kind=kind, removed_on__isnull=True
+    ).exists():
+        raise ValidationError({"kind": _("The organisation is already on this list.")})
+    entry = ListEntry(
+        organisation=organisation,
+        kind=kind,
+        reason=reason,
+        details=details,
+        listed_on=listed_on,
+        listed_by=actor,
+    )
+    entry.full_clean()
+    entry.save()
+    return entry
+
+
+@transaction.atomic
+def list_entry_remove(
+    *, entry: ListEntry, removed_on: datetime.date, reason: str, actor
+) -> ListEntry:
+    """Take an organisation off a list; the entry stays, with the removal's date and reason."""
+    if entry.removed_on:
+        raise ValidationError(_("This entry was already removed."))
+    if not reason.strip():
+        raise ValidationError({"removal_reason": _("Say why the organisation is removed.")})
+    entry.removed_on = removed_on
+    entry.removal_reason = reason
+    entry.removed_by = actor
+    entry.full_clean()
+    entry.save()
+    return entry
+
+
+@transaction.atomic
+def list_overdue_reporters(
+    *,
+    organisations: Iterable[Organisation],
+    year: int,
+    actor,
+    listed_on: datetime.date | None = None,
+) -> list[ListEntry]:
+    """Put every given organisation whose report of ``year`` is overdue on the abnormal list, with
+    the reason 'annual report not submitted in time'. Already listed ones are skipped."""
+    listed_on = listed_on or timezone.localdate()
+    details = _("Annual report of %(year)s not submitted by %(due)s.") % {
+        "year": year,
+        "due": annual_report_due_date(year).isoformat(),
+    }
+    already = set(
+        ListEntry.objects.filter(kind=ListEntry.Kind.ABNORMAL, removed_on__isnull=True).values_list(
+            "organisation_id", flat=True
+        )
+    )
+    entries = []
+    for organisation in organisations:
+        if organisation.pk in already:
+            continue
+        entries.append(
+            list_entry_add(
+                organisation=organisation,
+                kind=ListEntry.Kind.ABNORMAL,
+                reason=ListEntry.Reason.REPORT_LATE,
+                listed_on=listed_on,
+                actor=actor,
+                details=str(details),
+            )
+        )
+    return entries
+
+
+def filed_defaults() -> dict:
+    """Type and mode a township office's filing always has."""
+    return {"org_type": OrgType.COMMUNITY, "registration_mode": RegistrationMode.FILED}

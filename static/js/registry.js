@@ -1,0 +1,32 @@
+// Charts of the register overview. Data comes from the page through json_script.
+(function () {
+  "use strict";
+  var source = document.getElementById("overview-data");
+  if (!source || !window.echarts) { return; }
+  var data = JSON.parse(source.textContent);
+  var types = document.getElementById("chart-types");
+  if (types) {
+    echarts.init(types).setOption({
+      tooltip: { trigger: "item" },
+      series: [{ type: "pie", radius: ["35%", "65%"], data: data.types, label: { formatter: "{b}\n{c}" } }]
+    });
+  }
+  var townships = document.getElementById("chart-townships");
+  if (townships) {
+    var legal = townships.getAttribute("data-legal") || "legal";
+    echarts.init(townships).setOption({
+      tooltip: { trigger: "axis" },
+      legend: { top: 0 },
+      grid: { left: 40, right: 10, bottom: 40, top: 30 },
+      xAxis: { type: "category", data: data.townships, axisLabel: { interval: 0, rotate: 30 } },
+      yAxis: { type: "value" },
+      series: [
+        { name: data.labels ? data.labels.legal : legal, type: "bar", stack: "all", data: data.legal },
+        { name: data.labels ? data.labels.filed : "filed", type: "bar", stack: "all", data: data.filed }
+      ]
+    });
+  }
+  window.addEventListener("resize", function () {
+    [types, townships].forEach(function (el) { var c = el && echarts.getInstanceByDom(el); if (c) { c.resize(); } });
+  });
+})();

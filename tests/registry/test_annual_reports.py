@@ -1,0 +1,154 @@
+"""Annual reports: reporting status, the year board, listing the overdue, removal history."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+
+from registry import services
+from registry.models import AnnualReport, ListEntry
+from tests.factories import AnnualReportFactory, OrganisationFactory
+
+pytestmark = pytest.mark.django_db
+DUE = datetime.date(2019, 5, 31)
+
+
+@pytest.mark.parametrize(
+    ("submitted", "today", "code", "days", "level"),
+    [
+        (DUE, DUE, "on_time", 0, "success"),
+        (DUE + datetime.timedelta(days=1), DUE + datetime.timedelta(days=5), "late", 1, "warning"),
+        (None, DUE, "not_due", 0, "secondary"),
+        (None, DUE - datetime.timedelta(days=3), "not_due", 3, "secondary"),
+        (None, DUE + datetime.timedelta(days=14), "overdue", 14, "warning"),
+        (None, DUE + datetime.timedelta(days=15), "overdue", 15, "danger"),
+    ],
+)
+def test_reporting_status(submitted, today, code, days, level):
+    report = AnnualReport(year=2018, submitted_on=submitted) if submitted else None
+    assert services.reporting_status(report, 2018, today) == {
+        "code": code,
+        "days": days,
+        "level": level,
+    }
+
+
+def test_obliged_years_follow_the_r5_definition():
+    organisation = OrganisationFactory.build(
+        registered_on=datetime.date(2016, 1, 1), dissolved_on=datetime.date(2019, 12, 31)
+    )
+    assert list(services.obliged_years(organisation, datetime.date(2021, 3, 1))) == [2017, 2018]
+
+
+def test_board_counts_and_lists_who_has_not_reported(client_for, staff, township):
+    on_time = OrganisationFactory(
+        name="按时", township=township, registered_on=datetime.date(2015, 1, 1)
+    )
+    AnnualReportFactory(organisation=on_time, year=2018, submitted_on=datetime.date(2019, 4, 1))
+    late = OrganisationFactory(
+        name="迟交", township=township, registered_on=datetime.date(2015, 1, 1)
+    )
+    AnnualReportFactory(organisation=late, year=2018, submitted_on=datetime.date(2019, 6, 10))
+    missing = OrganisationFactory(
+        name="未报", township=township, registered_on=datetime.date(2015, 1, 1)
+    )
+    OrganisationFactory(name="当年新设", township=township, registered_on=datetime.date(2018, 3, 1))
+    client = client_for(staff)
+    response = client.get(reverse("registry:annual_report_board"), {"year": 2018})
+    assert response.context["counts"] == {"on_time": 1, "late": 1, "not_due": 0, "overdue": 1}
+    response = client.get(
+        reverse("registry:annual_report_board"), {"year": 2018, "only": "overdue"}
+    )
+    assert [r["organisation"].pk for r in response.context["page"]] == [missing.pk]
+
+
+def test_overdue_organisations_go_on_the_abnormal_list_in_one_action(client_for, staff, township):
+    missing = OrganisationFactory(township=township, registered_on=datetime.date(2015, 1, 1))
+    reported = OrganisationFactory(township=township, registered_on=datetime.date(2015, 1, 1))
+    AnnualReportFactory(organisation=reported, year=2018)
+    client = client_for(staff)
+    client.post(
+        reverse("registry:annual_report_list_overdue"),
+        {"year": 2018, "organisation": [missing.pk, reported.pk]},
+    )
+    entry = ListEntry.objects.get()
+    assert entry.organisation == missing and entry.reason == ListEntry.Reason.REPORT_LATE
+    assert entry.listed_by == staff and "2018" in entry.details
+    # A second click lists nobody twice.
+    client.post(
+        reverse("registry:annual_report_list_overdue"), {"year": 2018, "organisation": [missing.pk]}
+    )
+    assert ListEntry.objects.count() == 1
+
+
+def test_removal_keeps_the_entry_with_its_reason(client_for, staff):
+    entry = ListEntry.objects.create(
+        organisation=OrganisationFactory(),
+        kind="abnormal",
+        reason="report_late",
+        listed_on=datetime.date(2019, 7, 1),
+    )
+    client_for(staff).post(
+        reverse("registry:list_entry_remove", args=[entry.pk]),
+        {"removed_on": "2019-09-01", "removal_reason": "已补报"},
+    )
+    entry.refresh_from_db()
+    assert entry.removed_on == datetime.date(2019, 9, 1) and entry.removal_reason == "已补报"
+    assert entry.removed_by == staff
+
+
+def test_removal_needs_a_reason(client_for, staff):
+    entry = ListEntry.objects.create(
+        organisation=OrganisationFactory(),
+        kind="abnormal",
+        reason="report_late",
+        listed_on=datetime.date(2019, 7, 1),
+    )
+    response = client_for(staff).post(
+        reverse("registry:list_entry_remove", args=[entry.pk]),
+        {"removed_on": "2019-09-01", "removal_reason": ""},
+    )
+    assert response.status_code == 200
+    entry.refresh_from_db()
+    assert entry.removed_on is None
+
+
+def test_staff_enters_an_annual_report(client_for, staff):
+    organisation = OrganisationFactory(registered_on=datetime.date(2015, 1, 1))
+    response = client_for(staff).post(
+        reverse("registry:annual_report_edit", args=[organisation.pk, 2019]),
+        {
+            "submitted_on": "2020-04-30",
+            "result": "qualified",
+            "full_time_staff": 2,
+            "office_area": "45.5",
+            "office_independent": "on",
+            "has_finance_system": "on",
+            "party_members": 3,
+        },
+    )
+    assert response.status_code == 302
+    report = AnnualReport.objects.get(organisation=organisation, year=2019)
+    assert report.full_time_staff == 2 and report.office_independent and report.party_members == 3
+
+
+def test_future_receipt_date_is_refused(client_for, staff):
+    organisation = OrganisationFactory(registered_on=datetime.date(2015, 1, 1))
+    response = client_for(staff).post(
+        reverse("registry:annual_report_edit", args=[organisation.pk, 2019]),
+        {"submitted_on": "2999-01-01", "result": "qualified"},
+    )
+    assert "submitted_on" in response.context["form"].errors
+    assert not AnnualReport.objects.exists()
+
+
+def test_stale_annual_report_save_is_refused(client_for, staff):
+    report = AnnualReportFactory(year=2019, full_time_staff=1)
+    AnnualReport.objects.filter(pk=report.pk).update(full_time_staff=5, version=2)
+    response = client_for(staff).post(
+        reverse("registry:annual_report_edit", args=[report.organisation_id, 2019]),
+        {"submitted_on": "2020-04-01", "result": "qualified", "full_time_staff": 3, "version": 1},
+    )
+    assert response.status_code == 200
+    report.refresh_from_db()
+    assert report.full_time_staff == 5
