@@ -10,7 +10,7 @@ class PortalConfig(AppConfig):
     def ready(self):
         from auditlog.registry import auditlog
 
-        from . import menu, roles
+        from . import menu, roles, uploads  # noqa: F401  (uploads registers a system check)
         from .models import User
 
         post_migrate.connect(roles.sync_role_groups, dispatch_uid="sync_role_groups")
