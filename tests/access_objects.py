@@ -21,6 +21,11 @@ OBJECTS = {
     "registry:application_detail": lambda o: {"pk": o.application.pk},
     "registry:application_edit": lambda o: {"pk": o.application.pk},
     "registry:application_action": lambda o: {"pk": o.application.pk, "action": "submit"},
+    "imports:start": lambda o: {"kind": "organisations"},
+    "imports:export": lambda o: {"kind": "organisations"},
+    "imports:job": lambda o: {"kind": "organisations", "pk": o.import_job.pk},
+    "imports:apply": lambda o: {"kind": "organisations", "pk": o.import_job.pk},
+    "imports:errors": lambda o: {"kind": "organisations", "pk": o.import_job.pk},
 }
 
 
@@ -28,6 +33,7 @@ OBJECTS = {
 def access_objects(township, township_user, staff):
     from registry.models import ListEntry, RegistrationApplication
     from tests.factories import OrganisationFactory
+    from zhenhai_so.models import ImportJob
 
     organisation = OrganisationFactory(township=township)
     return SimpleNamespace(
@@ -45,5 +51,14 @@ def access_objects(township, township_user, staff):
             township=township,
             name="拟成立组织",
             created_by=staff,
+        ),
+        import_job=ImportJob.objects.create(
+            user=township_user,
+            kind="organisations",
+            state=ImportJob.State.PREVIEWED,
+            file="imports/access-walk.xlsx",
+            counts={"new": 1, "updated": 0, "unchanged": 0, "invalid": 1},
+            errors=[[3, "名称", "This column is required."]],
+            rows_total=2,
         ),
     )

@@ -1,5 +1,7 @@
 """The portal's user: one role, and for township offices the township they serve."""
 
+import uuid
+
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models.functions import Lower
@@ -77,3 +79,60 @@ class User(AbstractUser):
     def scope_township_id(self) -> int | None:
         """The township this user is confined to, or None for district-wide roles."""
         return self.township_id if self.role == Role.TOWNSHIP_OFFICE else None
+
+
+class ImportJobQuerySet(models.QuerySet):
+    def owned_by(self, user):
+        """A job is private to the user who uploaded it (anyone else gets 404)."""
+        return self.filter(user=user)
+
+
+def _import_upload_to(job, filename):
+    return f"imports/{job.uuid}.xlsx"
+
+
+class ImportJob(models.Model):
+    """One uploaded import workbook and what became of it (``zhenhai_so.importing``).
+
+    uploaded → previewed → applied | failed. ``counts``, ``errors`` and ``rows_done`` are written
+    by the service that runs the import, so a Celery task can run ``import_job_apply`` on a large
+    file later and a page can poll ``rows_done`` / ``rows_total`` for a progress bar.
+    """
+
+    class State(models.TextChoices):
+        UPLOADED = "uploaded", _("Uploaded")
+        PREVIEWED = "previewed", _("Previewed")
+        APPLIED = "applied", _("Applied")
+        FAILED = "failed", _("Failed")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(_("kind"), max_length=30)
+    state = models.CharField(
+        _("state"), max_length=10, choices=State.choices, default=State.UPLOADED
+    )
+    file = models.FileField(_("file"), upload_to=_import_upload_to, max_length=200)
+    original_name = models.CharField(_("file name"), max_length=255, blank=True)
+    skip_invalid = models.BooleanField(_("skip invalid rows"), default=False)
+    counts = models.JSONField(_("counts"), default=dict, blank=True)
+    # [[row, column, reason], ...], every invalid row of the last run.
+    errors = models.JSONField(_("row errors"), default=list, blank=True)
+    message = models.TextField(_("message"), blank=True)
+    rows_total = models.PositiveIntegerField(_("rows"), default=0)
+    rows_done = models.PositiveIntegerField(_("rows done"), default=0)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    applied_at = models.DateTimeField(_("applied at"), null=True, blank=True)
+
+    objects = ImportJobQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("import job")
+        verbose_name_plural = _("import jobs")
+        ordering = ["-created_at", "-id"]
+        default_permissions = ()  # who may import is each kind's permissions, not the job's
+        indexes = [models.Index(fields=["user", "kind", "-created_at"], name="importjob_user_idx")]
+
+    def __str__(self):
+        return f"{self.kind} {self.original_name} ({self.get_state_display()})"

@@ -32,5 +32,6 @@ urlpatterns = [
     path("users/", include(user_patterns)),
     path("audit/", include(audit_patterns)),
     path("registry/", include("registry.urls")),
+    path("imports/", include("zhenhai_so.import_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,54 @@
+"""Workbooks made in the test, with known contents."""
+
+import io
+
+import pytest
+from openpyxl import Workbook
+
+from registry.resources import AnnualReportsKind, OrganisationsKind
+
+ORG_HEADERS = [c.header for c in OrganisationsKind.columns]
+REPORT_HEADERS = [c.header for c in AnnualReportsKind.columns]
+
+
+def xlsx(rows, headers=ORG_HEADERS) -> io.BytesIO:
+    """An in-memory .xlsx: the header row, then ``rows`` (lists, or dicts by header)."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(list(headers))
+    for row in rows:
+        sheet.append([row.get(h) for h in headers] if isinstance(row, dict) else list(row))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    buffer.seek(0)
+    buffer.name = "import.xlsx"
+    return buffer
+
+
+@pytest.fixture
+def org_row(township):
+    """A valid social-group row; ``org_row(**changes)`` by header."""
+    from tests.factories import credit_code_for
+
+    def make(serial=1, **changes):
+        row = {
+            "统一社会信用代码": credit_code_for("social_group", 900000 + serial),
+            "名称": f"镇海区导入测试协会{serial}",
+            "类型": "社会团体",
+            "登记方式": "直接登记",
+            "业务领域": "公益慈善类",
+            "所属镇街": township.name,
+            "所属村社": None,
+            "业务主管单位": None,
+            "法定代表人": "李四",
+            "成立日期": "2018-03-05",
+            "注销日期": None,
+            "状态": "正常",
+            "住所": "镇海区某路1号",
+            "联系电话": "0574-86000000",
+            "开办资金(万元)": 3,
+        }
+        row.update(changes)
+        return row
+
+    return make

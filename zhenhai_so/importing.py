@@ -1,0 +1,752 @@
+"""Excel imports and exports of register data (DESIGN.md contracts 3 and 4, "What bad input
+gets"; SECURITY.md items 15-18).
+
+Each app describes its sheets in ``<app>/resources.py`` by subclassing :class:`ImportKind` and
+calling :func:`register`; :func:`get_kind` finds them through ``zhenhai_so.discovery``, so this
+module never imports the apps. One import runs in three steps, all of them here:
+
+1. **read**: python-calamine turns the first sheet into Python values (ten times faster than
+   openpyxl); the header row is matched against each column's Chinese header or English name.
+2. **validate**, in memory: the kind's ``parse_row`` turns raw cells into typed values or
+   ``row N: column: reason`` errors (N as Excel numbers rows, the header being row 1), using
+   lookups loaded once (``prepare``); keys repeated within the file are errors; the existing
+   records are loaded for all keys at once and every row is classified new / updated /
+   unchanged / invalid.
+3. **write**, in one transaction: ``bulk_create`` / ``bulk_update`` in batches plus the audit
+   log entries (django-auditlog's ``LogEntry``, written in bulk because bulk writes send no
+   signals). The database constraints run on these statements; an ``IntegrityError`` rolls
+   everything back and becomes :class:`ImportFailed`.
+
+Nothing is written when a row is invalid, unless ``skip_invalid`` is set (then the valid rows
+are). Rows are matched on exactly the kind's key, never on a cached loader over several columns
+(SECURITY.md item 18: django-import-export's ``CachedInstanceLoader`` silently overwrites).
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, ClassVar
+
+from auditlog.models import LogEntry
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import FieldDoesNotExist
+from django.core.files.base import File
+from django.db import IntegrityError, connection, models, transaction
+from django.utils import timezone
+from django.utils.encoding import smart_str
+from django.utils.translation import gettext as _
+from python_calamine import CalamineWorkbook
+
+from .discovery import app_modules
+from .excel import new_workbook, write_sheet
+from .models import ImportJob
+
+# ---------------------------------------------------------------------------------------------
+# The registry of kinds
+
+_KINDS: dict[str, ImportKind] = {}
+_discovered = False
+
+
+def register(kind: ImportKind) -> ImportKind:
+    """Make a kind importable and exportable under ``kind.name`` (call it in resources.py)."""
+    _KINDS[kind.name] = kind
+    return kind
+
+
+def _discover() -> None:
+    global _discovered
+    if not _discovered:
+        for _module in app_modules("resources"):
+            pass  # importing the module registers its kinds
+        _discovered = True
+
+
+def get_kind(name: str) -> ImportKind | None:
+    _discover()
+    return _KINDS.get(name)
+
+
+def all_kinds() -> list[ImportKind]:
+    _discover()
+    return list(_KINDS.values())
+
+
+# ---------------------------------------------------------------------------------------------
+# Cell conversions: raw calamine values (str, int, float, bool, date, datetime) → typed values
+
+
+class CellError(Exception):
+    """A cell that cannot be read; ``reason`` is what the user is told."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def is_blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def parse_text(value, *, max_length: int | None = None, required: bool = False) -> str:
+    """Trimmed text; numbers typed into a text column come back without a trailing ``.0``."""
+    if is_blank(value):
+        if required:
+            raise CellError(_("This column is required."))
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    elif isinstance(value, datetime.datetime | datetime.date):
+        value = value.isoformat()
+    text = str(value).strip()
+    if max_length is not None and len(text) > max_length:
+        raise CellError(
+            _("At most %(max)d characters (this has %(n)d).") % {"max": max_length, "n": len(text)}
+        )
+    return text
+
+
+_DATE_PATTERNS = (
+    re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00)?)?$"),
+    re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$"),
+    re.compile(r"^(\d{4})\.(\d{1,2})\.(\d{1,2})$"),
+    re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日$"),
+)
+_EXCEL_EPOCH = datetime.date(1899, 12, 30)
+
+
+def parse_date(value, *, required: bool = False) -> datetime.date | None:
+    """Excel dates, a serial number, ``2018-03-05``, ``2018/3/5`` or ``2018年3月5日``
+    (DESIGN.md contract 4)."""
+    if is_blank(value):
+        if required:
+            raise CellError(_("This column is required."))
+        return None
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        # A date cell that lost its format shows as its serial number (days since 1899-12-30).
+        if 1 <= value < 2958466 and float(value).is_integer():
+            return _EXCEL_EPOCH + datetime.timedelta(days=int(value))
+        raise CellError(_("Not a date: %(value)s.") % {"value": value})
+    text = str(value).strip()
+    for pattern in _DATE_PATTERNS:
+        match = pattern.match(text)
+        if match:
+            try:
+                return datetime.date(*(int(part) for part in match.groups()))
+            except ValueError:
+                break
+    raise CellError(
+        _("Not a date: %(value)s (write 2018-03-05, 2018/3/5 or 2018年3月5日).") % {"value": text}
+    )
+
+
+_YES = frozenset({"是", "y", "yes", "1", "true", "t", "有", "√"})
+_NO = frozenset({"否", "n", "no", "0", "false", "f", "无", "×"})
+
+
+def parse_bool(value, *, blank: bool | None = False) -> bool | None:
+    """是/否, Y/N, 1/0, TRUE/FALSE (any case) or a boolean cell; a blank cell gives ``blank``."""
+    if is_blank(value):
+        return blank
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        if value in (0, 1):
+            return bool(value)
+    else:
+        text = str(value).strip().lower()
+        if text in _YES:
+            return True
+        if text in _NO:
+            return False
+    raise CellError(
+        _("Write 是 or 否 (also Y/N, 1/0, TRUE/FALSE), not %(value)s.") % {"value": value}
+    )
+
+
+def parse_int(value, *, minimum: int | None = 0, maximum: int | None = None) -> int | None:
+    """A whole number, or None for a blank cell."""
+    if is_blank(value):
+        return None
+    try:
+        if isinstance(value, bool):
+            raise ValueError
+        number = Decimal(str(value).strip().replace(",", ""))
+        if number != number.to_integral_value():
+            raise ValueError
+        result = int(number)
+    except (ValueError, InvalidOperation):
+        raise CellError(_("Not a whole number: %(value)s.") % {"value": value}) from None
+    if minimum is not None and result < minimum:
+        raise CellError(_("Must be at least %(min)d.") % {"min": minimum})
+    if maximum is not None and result > maximum:
+        raise CellError(_("Must be at most %(max)d.") % {"max": maximum})
+    return result
+
+
+def parse_decimal(value, *, max_digits: int, decimal_places: int, minimum=0) -> Decimal | None:
+    """A number that fits the model's DecimalField, or None for a blank cell."""
+    if is_blank(value):
+        return None
+    try:
+        if isinstance(value, bool):
+            raise InvalidOperation
+        # repr() of a float is its shortest exact decimal form: 12.3 stays 12.3.
+        text = repr(value) if isinstance(value, float) else str(value).strip().replace(",", "")
+        number = Decimal(text)
+        if not number.is_finite():
+            raise InvalidOperation
+    except InvalidOperation:
+        raise CellError(_("Not a number: %(value)s.") % {"value": value}) from None
+    if minimum is not None and number < minimum:
+        raise CellError(_("Must be at least %(min)s.") % {"min": minimum})
+    exponent = number.as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > decimal_places:
+        raise CellError(
+            _("At most %(places)d decimal places: %(value)s.")
+            % {"places": decimal_places, "value": value}
+        )
+    if abs(number) >= Decimal(10) ** (max_digits - decimal_places):
+        raise CellError(_("Too large: %(value)s.") % {"value": value})
+    return number
+
+
+def parse_choice(value, choices: dict[str, str], *, required: bool = True) -> str:
+    """A choice from its label (the kind's Chinese labels and aliases) or its stored value."""
+    if is_blank(value):
+        if required:
+            raise CellError(_("This column is required."))
+        return ""
+    text = str(value).strip()
+    if text in choices:
+        return choices[text]
+    folded = text.lower()
+    for label, choice in choices.items():
+        if label.lower() == folded:
+            return choice
+    labels = list(dict.fromkeys(k for k, v in choices.items() if k != v))
+    raise CellError(
+        _("Unknown value %(value)s; use one of: %(labels)s.")
+        % {"value": text, "labels": "、".join(labels)}
+    )
+
+
+def model_max_length(model: type[models.Model], name: str) -> int | None:
+    return model._meta.get_field(name).max_length
+
+
+# ---------------------------------------------------------------------------------------------
+# Kinds
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a sheet: its Chinese header (exported), the English field name (also
+    accepted as a header) and any other headers people use for it."""
+
+    header: str
+    field: str
+    aliases: tuple[str, ...] = ()
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int
+    column: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"row {self.row}: {self.column}: {self.reason}"
+
+    def as_list(self) -> list:
+        return [self.row, self.column, self.reason]
+
+
+class Row:
+    """One sheet row being parsed: raw cells by field name, and the errors found in them."""
+
+    def __init__(self, number: int, cells: dict[str, Any], headers: dict[str, str]):
+        self.number = number
+        self.cells = cells
+        self.headers = headers
+        self.errors: list[RowError] = []
+        self._failed: set[str] = set()
+
+    def raw(self, name: str):
+        return self.cells.get(name)
+
+    def error(self, name: str, reason) -> None:
+        self._failed.add(name)
+        self.errors.append(RowError(self.number, self.headers.get(name, name), str(reason)))
+
+    def failed(self, *names: str) -> bool:
+        return any(name in self._failed for name in names)
+
+    def value(self, name: str, convert: Callable, *args, **kwargs):
+        """``convert(raw cell, ...)``, or None with an error recorded when it raises CellError."""
+        try:
+            return convert(self.cells.get(name), *args, **kwargs)
+        except CellError as error:
+            self.error(name, error.reason)
+            return None
+
+
+@dataclass
+class Planned:
+    """A valid row and what it does: create ``instance`` or change it (``changes``)."""
+
+    row: int
+    instance: models.Model
+    changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+
+
+@dataclass
+class ImportPlan:
+    """The outcome of validating a file: what would be written and what is wrong."""
+
+    kind: ImportKind
+    rows_total: int = 0
+    new: list[Planned] = field(default_factory=list)
+    updated: list[Planned] = field(default_factory=list)
+    unchanged: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    file_errors: list[str] = field(default_factory=list)
+
+    @property
+    def invalid(self) -> int:
+        return len({e.row for e in self.errors})
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {
+            "new": len(self.new),
+            "updated": len(self.updated),
+            "unchanged": self.unchanged,
+            "invalid": self.invalid,
+        }
+
+    @property
+    def is_valid(self) -> bool:
+        return not self.errors and not self.file_errors
+
+
+class ImportFailed(Exception):
+    """The file cannot be imported at all (unreadable, wrong headers, a constraint violated)."""
+
+
+class ImportKind:
+    """What one sheet holds and how its rows become records. Subclass it in ``resources.py``:
+
+    - ``name`` (the KIND of ``import_data``), ``label``, ``model``, ``columns``;
+    - ``import_permissions`` (all needed to import) and ``export_permission``;
+    - ``prepare(user)``: lookups loaded once per import (one query each);
+    - ``parse_row(row, ctx)``: a dict of model attribute → typed value, errors via ``row.error``;
+    - ``key(values)``: what identifies the record; ``load_existing(keys, ctx)``: those records;
+    - ``check_match(row, values, instance, ctx)``: refuse updating a record the user may not;
+    - ``export_queryset(user)`` and ``export_row(obj)``: the same columns, typed.
+    """
+
+    name: ClassVar[str]
+    label: ClassVar[str]
+    model: ClassVar[type[models.Model]]
+    columns: ClassVar[tuple[Column, ...]]
+    import_permissions: ClassVar[tuple[str, ...]]
+    export_permission: ClassVar[str]
+    batch_size: ClassVar[int] = 1000
+
+    # --- permissions ---
+    def can_import(self, user) -> bool:
+        return user.has_perms(self.import_permissions)
+
+    def can_export(self, user) -> bool:
+        return user.has_perm(self.export_permission)
+
+    # --- headers ---
+    @property
+    def headers(self) -> list[str]:
+        return [c.header for c in self.columns]
+
+    def header_map(self, header_row: Sequence) -> tuple[dict[int, str], dict[str, str], list[str]]:
+        """Column index → field, field → header as written, and file-level problems."""
+        names: dict[str, str] = {}
+        for column in self.columns:
+            for alias in (column.header, column.field, *column.aliases):
+                names[_fold_header(alias)] = column.field
+        positions: dict[int, str] = {}
+        written: dict[str, str] = {}
+        problems: list[str] = []
+        for index, cell in enumerate(header_row):
+            if is_blank(cell):
+                continue
+            name = names.get(_fold_header(str(cell)))
+            if name is None:
+                problems.append(_("Unknown column %(header)s.") % {"header": cell})
+            elif name in written:
+                problems.append(_("Column %(header)s appears twice.") % {"header": cell})
+            else:
+                positions[index] = name
+                written[name] = str(cell).strip()
+        missing = [c.header for c in self.columns if c.required and c.field not in written]
+        if missing:
+            problems.append(
+                _("Required columns missing: %(headers)s.") % {"headers": "、".join(missing)}
+            )
+        return positions, written, problems
+
+    def attname(self, name: str) -> str:
+        """The model attribute a column writes (``township`` → ``township_id``)."""
+        try:
+            return self.model._meta.get_field(name).attname
+        except FieldDoesNotExist:
+            return name
+
+    # --- validation hooks ---
+    def prepare(self, *, user) -> dict:
+        return {"user": user}
+
+    def parse_row(self, row: Row, ctx: dict) -> dict:
+        raise NotImplementedError
+
+    def key(self, values: dict) -> Hashable:
+        raise NotImplementedError
+
+    def load_existing(self, keys: list[Hashable], ctx: dict) -> dict[Hashable, models.Model]:
+        raise NotImplementedError
+
+    def check_match(self, row: Row, values: dict, instance: models.Model, ctx: dict) -> None:
+        """Record errors when the user may not change the matched record (default: may)."""
+
+    def build(self, values: dict, ctx: dict) -> models.Model:
+        return self.model(**values)
+
+    # --- export ---
+    def export_queryset(self, user=None) -> models.QuerySet:
+        """What ``user`` may see (everything when None: the command line), in a stable order."""
+        raise NotImplementedError
+
+    def export_row(self, obj) -> Sequence:
+        raise NotImplementedError
+
+    def export_rows(self, queryset) -> Iterator[Sequence]:
+        for obj in queryset.iterator(chunk_size=2000):
+            yield self.export_row(obj)
+
+    # --- writing ---
+    def apply(self, plan: ImportPlan, *, user=None, remote_addr: str | None = None) -> None:
+        """Write the plan's valid rows in bulk with their audit entries (one transaction)."""
+        write_plan(plan, user=user, remote_addr=remote_addr)
+
+
+def _fold_header(text: str) -> str:
+    # People type full-width brackets and stray spaces in headers: （万元） = (万元).
+    text = str(text).strip().replace("（", "(").replace("）", ")")
+    return re.sub(r"\s+", "", text).lower()
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading and validating
+
+
+def read_sheet(source) -> list[list]:
+    """All rows of the first sheet (row 1 first, empty leading rows kept so numbers match)."""
+    try:
+        if isinstance(source, str | Path):
+            workbook = CalamineWorkbook.from_path(str(source))
+        else:
+            source.seek(0)
+            workbook = CalamineWorkbook.from_filelike(source)
+        with workbook:
+            return workbook.get_sheet_by_index(0).to_python(skip_empty_area=False)
+    except Exception as error:  # calamine raises its own types for every kind of damage
+        raise ImportFailed(_("The file cannot be read as an Excel workbook.")) from error
+
+
+def validate(kind: ImportKind, source, *, user=None, rows: list[list] | None = None) -> ImportPlan:
+    """Read and check the whole file; write nothing. Raises ImportFailed for an unusable file."""
+    rows = read_sheet(source) if rows is None else rows
+    plan = ImportPlan(kind=kind)
+    if not rows:
+        raise ImportFailed(_("The sheet is empty."))
+    positions, written, problems = kind.header_map(rows[0])
+    if problems:
+        raise ImportFailed(" ".join(problems))
+    data_rows = [
+        (number, cells)
+        for number, cells in enumerate(rows[1:], start=2)
+        if not all(is_blank(c) for c in cells)
+    ]
+    limit = getattr(settings, "UPLOAD_MAX_ROWS", 50_000)
+    if len(data_rows) > limit:
+        raise ImportFailed(
+            _("The sheet has %(n)d rows; at most %(max)d can be imported at once.")
+            % {"n": len(data_rows), "max": limit}
+        )
+    plan.rows_total = len(data_rows)
+    ctx = kind.prepare(user=user)
+    parsed: list[tuple[Row, dict, Hashable]] = []
+    first_row_of: dict[Hashable, int] = {}
+    for number, cells in data_rows:
+        row = Row(
+            number,
+            {name: cells[i] if i < len(cells) else None for i, name in positions.items()},
+            written,
+        )
+        values = kind.parse_row(row, ctx)
+        if row.errors:
+            plan.errors.extend(row.errors)
+            continue
+        key = kind.key(values)
+        if key in first_row_of:
+            plan.errors.append(
+                RowError(
+                    number,
+                    written.get(kind.columns[0].field, kind.columns[0].header),
+                    _("The same record as row %(row)d.") % {"row": first_row_of[key]},
+                )
+            )
+            continue
+        first_row_of[key] = number
+        parsed.append((row, values, key))
+    existing = kind.load_existing([key for _row, _values, key in parsed], ctx)
+    # A column left out of the file leaves that field of existing records alone.
+    present = {kind.attname(name) for name in written}
+    for row, values, key in parsed:
+        instance = existing.get(key)
+        if instance is None:
+            plan.new.append(Planned(row.number, kind.build(values, ctx)))
+            continue
+        kind.check_match(row, values, instance, ctx)
+        if row.errors:
+            plan.errors.extend(row.errors)
+            continue
+        changes = {
+            name: (getattr(instance, name), value)
+            for name, value in values.items()
+            if name in present and getattr(instance, name) != value
+        }
+        if changes:
+            plan.updated.append(Planned(row.number, instance, changes))
+        else:
+            plan.unchanged += 1
+    plan.errors.sort(key=lambda e: e.row)
+    return plan
+
+
+def in_chunks(items: Sequence, size: int | None = None) -> Iterator[Sequence]:
+    """Slices small enough for one ``IN (...)`` on every backend (SQLite allows 999 parameters
+    in Django's reckoning); PostgreSQL takes them in one query."""
+    size = size or (connection.features.max_query_params or 20_000) - 10
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing
+
+
+def _audit_value(value) -> str:
+    return smart_str(value)
+
+
+def write_plan(plan: ImportPlan, *, user=None, remote_addr: str | None = None) -> None:
+    """bulk_create the new rows, bulk_update the changed ones (``version`` + 1), and add one
+    auditlog ``LogEntry`` per record as the auditlog signals would have (changes as
+    ``{field: [old, new]}`` strings), all in one transaction; a violated database constraint
+    rolls everything back and raises ImportFailed."""
+    kind = plan.kind
+    model = kind.model
+    field_names = {f.attname: f.name for f in model._meta.concrete_fields}
+    now = timezone.now()
+    actor_id = getattr(user, "pk", None)
+    try:
+        with transaction.atomic():
+            created = [p.instance for p in plan.new]
+            model.objects.bulk_create(created, batch_size=kind.batch_size)
+            changed_fields: set[str] = set()
+            for planned in plan.updated:
+                for name, (_old, new) in planned.changes.items():
+                    setattr(planned.instance, name, new)
+                    changed_fields.add(name)
+                planned.instance.version += 1
+                planned.instance.updated_at = now
+            if plan.updated:
+                model.objects.bulk_update(
+                    [p.instance for p in plan.updated],
+                    sorted(changed_fields | {"version", "updated_at"}),
+                    batch_size=kind.batch_size,
+                )
+            content_type = ContentType.objects.get_for_model(model)
+            logged = _logged_fields(model)
+            entries = [
+                LogEntry(
+                    content_type=content_type,
+                    object_pk=str(p.instance.pk),
+                    object_id=p.instance.pk,
+                    object_repr=str(p.instance)[:1000],
+                    action=LogEntry.Action.CREATE,
+                    changes={
+                        name: ["None", _audit_value(value)]
+                        for attname, name in logged
+                        if (value := getattr(p.instance, attname)) not in (None, "")
+                    },
+                    actor_id=actor_id,
+                    remote_addr=remote_addr,
+                    timestamp=now,
+                )
+                for p in plan.new
+            ]
+            entries += [
+                LogEntry(
+                    content_type=content_type,
+                    object_pk=str(p.instance.pk),
+                    object_id=p.instance.pk,
+                    object_repr=str(p.instance)[:1000],
+                    action=LogEntry.Action.UPDATE,
+                    changes={
+                        field_names.get(name, name): [_audit_value(old), _audit_value(new)]
+                        for name, (old, new) in p.changes.items()
+                    },
+                    actor_id=actor_id,
+                    remote_addr=remote_addr,
+                    timestamp=now,
+                )
+                for p in plan.updated
+            ]
+            LogEntry.objects.bulk_create(entries, batch_size=kind.batch_size)
+    except IntegrityError as error:
+        for planned in plan.new:  # the rolled-back rows have no ids
+            planned.instance.pk = None
+        raise ImportFailed(
+            _("The database refused the import, so nothing was saved: %(error)s")
+            % {"error": str(error).splitlines()[0][:300]}
+        ) from error
+
+
+def _logged_fields(model) -> list[tuple[str, str]]:
+    """(attname, name) of the fields auditlog records for the model: all but the primary key
+    and those it is told to leave out (version and timestamps)."""
+    from auditlog.registry import auditlog
+
+    excluded = set(auditlog.get_model_fields(model)["exclude_fields"] or ())
+    return [
+        (f.attname, f.name)
+        for f in model._meta.concrete_fields
+        if not f.primary_key and f.name not in excluded
+    ]
+
+
+def run_import(
+    kind: ImportKind,
+    source,
+    *,
+    user=None,
+    dry_run: bool = False,
+    skip_invalid: bool = False,
+    remote_addr: str | None = None,
+) -> ImportPlan:
+    """Validate the file and, unless ``dry_run``, write it: all rows when every row is valid,
+    the valid ones when ``skip_invalid``, nothing otherwise (DESIGN.md contract 3)."""
+    plan = validate(kind, source, user=user)
+    if not dry_run and (plan.is_valid or skip_invalid) and (plan.new or plan.updated):
+        kind.apply(plan, user=user, remote_addr=remote_addr)
+    return plan
+
+
+# ---------------------------------------------------------------------------------------------
+# Export
+
+
+def export_workbook(kind: ImportKind, queryset, target) -> None:
+    """Write ``queryset`` as the kind's sheet to ``target`` (a path or binary file): openpyxl
+    write-only, rows streamed from the database in chunks, so memory stays flat."""
+    workbook = new_workbook()
+    write_sheet(workbook, str(kind.label), kind.headers, kind.export_rows(queryset))
+    workbook.save(target)
+
+
+def error_workbook(errors: Iterable[Sequence], target) -> None:
+    """The row errors as a workbook users can sort and filter."""
+    workbook = new_workbook()
+    write_sheet(workbook, _("Row errors"), [_("Row"), _("Column"), _("Problem")], errors)
+    workbook.save(target)
+
+
+# ---------------------------------------------------------------------------------------------
+# Jobs: the web import's upload → preview → apply
+
+
+def import_job_create(*, user, kind: ImportKind, uploaded_file) -> ImportJob:
+    """Store an uploaded workbook (already passed ``check_xlsx_upload``) under
+    ``MEDIA_ROOT/imports/<uuid>.xlsx`` and preview it."""
+    job = ImportJob(user=user, kind=kind.name, original_name=str(uploaded_file.name)[:255])
+    job.file.save(f"{job.uuid}.xlsx", File(uploaded_file), save=False)
+    job.full_clean()
+    job.save()
+    return import_job_preview(job=job)
+
+
+def import_job_preview(*, job: ImportJob) -> ImportJob:
+    """Validate the job's file and store the counts and row errors; writes no records."""
+    kind = get_kind(job.kind)
+    try:
+        with job.file.open("rb") as handle:
+            plan = validate(kind, handle, user=job.user)
+    except ImportFailed as error:
+        job.state, job.message, job.counts, job.errors = ImportJob.State.FAILED, str(error), {}, []
+    else:
+        job.state = ImportJob.State.PREVIEWED
+        job.counts, job.errors = plan.counts, [e.as_list() for e in plan.errors]
+        job.rows_total, job.message = plan.rows_total, ""
+    job.save()
+    return job
+
+
+def import_job_apply(
+    *, job: ImportJob, skip_invalid: bool = False, remote_addr: str | None = None
+) -> ImportJob:
+    """Validate the stored file again (the register may have changed since the preview) and
+    write it all or nothing, or the valid rows with ``skip_invalid``; record the outcome on the
+    job and, for the audit trail (SECURITY.md item 11), one log entry for the import itself.
+
+    Runs the same from a view or, for large files, from a Celery task given the job's id."""
+    kind = get_kind(job.kind)
+    job.skip_invalid = skip_invalid
+    try:
+        with job.file.open("rb") as handle:
+            plan = validate(kind, handle, user=job.user)
+        if not plan.is_valid and not skip_invalid:
+            job.state = ImportJob.State.PREVIEWED
+            job.message = _("Some rows are invalid, so nothing was saved.")
+        else:
+            with transaction.atomic():
+                if plan.new or plan.updated:
+                    kind.apply(plan, user=job.user, remote_addr=remote_addr)
+                job.state, job.applied_at, job.message = ImportJob.State.APPLIED, timezone.now(), ""
+                job.rows_done = plan.rows_total
+                job.counts, job.errors = plan.counts, [e.as_list() for e in plan.errors]
+                job.save()
+                LogEntry.objects.log_create(
+                    job,
+                    action=LogEntry.Action.UPDATE,
+                    changes={"state": [ImportJob.State.PREVIEWED, ImportJob.State.APPLIED]},
+                    actor=job.user,
+                    remote_addr=remote_addr,
+                    additional_data={"kind": job.kind, **plan.counts},
+                )
+            return job
+        job.counts, job.errors = plan.counts, [e.as_list() for e in plan.errors]
+    except ImportFailed as error:
+        job.state, job.message = ImportJob.State.FAILED, str(error)
+    job.save()
+    return job
