@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Case, F, FilteredRelation, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -288,6 +289,42 @@ def reporting_status(report: AnnualReport | None, year: int, today: datetime.dat
         return {"code": "not_due", "days": (due - today).days, "level": "secondary"}
     overdue = (today - due).days
     return {"code": "overdue", "days": overdue, "level": "warning" if overdue <= 14 else "danger"}
+
+
+REPORTING_CODES = ("on_time", "late", "not_due", "overdue")
+
+
+def with_reporting_status(organisations, year: int, today: datetime.date):
+    """Annotate each organisation with its report of ``year`` (one LEFT JOIN) and the code of its
+    reporting status, computed in the database like :func:`reporting_status`."""
+    due = annual_report_due_date(year)
+    return organisations.annotate(
+        report_of_year=FilteredRelation("annual_reports", condition=Q(annual_reports__year=year)),
+        report_submitted_on=F("report_of_year__submitted_on"),
+        report_result=F("report_of_year__result"),
+    ).annotate(
+        status_code=Case(
+            When(report_submitted_on__lte=due, then=Value("on_time")),
+            When(report_submitted_on__gt=due, then=Value("late")),
+            default=Value("not_due" if today <= due else "overdue"),
+        )
+    )
+
+
+def attach_reporting_status(organisations, year: int, today: datetime.date):
+    """For organisations from :func:`with_reporting_status`: set ``report`` (an unsaved report
+    with the year's date and result, for display) and ``status`` (as :func:`reporting_status`)."""
+    for organisation in organisations:
+        report = None
+        if organisation.report_submitted_on or organisation.report_result:
+            report = AnnualReport(
+                year=year,
+                submitted_on=organisation.report_submitted_on,
+                result=organisation.report_result or "",
+            )
+        organisation.report = report or AnnualReport(year=year)
+        organisation.status = reporting_status(report, year, today)
+        yield organisation
 
 
 # ---------------------------------------------------------------------------------------------

@@ -59,7 +59,7 @@ def test_board_counts_and_lists_who_has_not_reported(client_for, staff, township
     response = client.get(
         reverse("registry:annual_report_board"), {"year": 2018, "only": "overdue"}
     )
-    assert [r["organisation"].pk for r in response.context["page"]] == [missing.pk]
+    assert [r.pk for r in response.context["page"]] == [missing.pk]
 
 
 def test_overdue_organisations_go_on_the_abnormal_list_in_one_action(client_for, staff, township):
