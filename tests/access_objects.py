@@ -26,13 +26,22 @@ OBJECTS = {
     "imports:job": lambda o: {"kind": "organisations", "pk": o.import_job.pk},
     "imports:apply": lambda o: {"kind": "organisations", "pk": o.import_job.pk},
     "imports:errors": lambda o: {"kind": "organisations", "pk": o.import_job.pk},
+    "evaluation:evaluation_detail": lambda o: {"pk": o.evaluation.pk},
+    "evaluation:evaluation_scores": lambda o: {"pk": o.evaluation.pk},
+    "evaluation:evaluation_action": lambda o: {"pk": o.evaluation.pk, "action": "scored"},
+    "evaluation:review_request": lambda o: {"pk": o.evaluation.pk},
+    "evaluation:certificate": lambda o: {"pk": o.published_evaluation.pk},
+    "evaluation:review_decide": lambda o: {"pk": o.review.pk},
 }
 
 
 @pytest.fixture
 def access_objects(township, township_user, staff):
+    import datetime
+
+    from evaluation.models import Review
     from registry.models import ListEntry, RegistrationApplication
-    from tests.factories import OrganisationFactory
+    from tests.factories import EvaluationFactory, OrganisationFactory
     from zhenhai_so.models import ImportJob
 
     organisation = OrganisationFactory(township=township)
@@ -60,5 +69,17 @@ def access_objects(township, township_user, staff):
             counts={"new": 1, "updated": 0, "unchanged": 0, "invalid": 1},
             errors=[[3, "名称", "This column is required."]],
             rows_total=2,
+        ),
+        evaluation=EvaluationFactory(organisation=organisation),
+        published_evaluation=EvaluationFactory(organisation=organisation, published=True),
+        review=Review.objects.create(
+            evaluation=EvaluationFactory(
+                organisation=organisation,
+                state="notice",
+                notice_starts_on=datetime.date(2019, 7, 2),
+                notice_ends_on=datetime.date(2019, 7, 9),
+            ),
+            requested_on=datetime.date(2019, 7, 3),
+            reason="对3.2项评分有异议",
         ),
     )

@@ -76,3 +76,39 @@ def community_of(township, kind=Community.Kind.URBAN) -> Community:
 
 def now():
     return timezone.now()
+
+
+# --- evaluation ---------------------------------------------------------------------------------
+
+
+def indicator_system(code: str = "zhenhai-2018"):
+    """An indicator system loaded by load_reference (the test database has both versions)."""
+    from evaluation.models import IndicatorSystem
+
+    return IndicatorSystem.objects.get(code=code)
+
+
+class EvaluationFactory(factory.django.DjangoModelFactory):
+    """A draft evaluation (no scores). Move it on through ``evaluation.services``; the
+    ``published`` trait gives a published record directly, for pages that only read it."""
+
+    class Meta:
+        model = "evaluation.Evaluation"
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    system = factory.LazyFunction(indicator_system)
+    agency = "宁波市社会组织评估中心"
+    evaluated_on = datetime.date(2019, 6, 1)
+    year = factory.LazyAttribute(lambda e: e.evaluated_on.year)
+
+    class Params:
+        published = factory.Trait(
+            state="published",
+            total=920,
+            grade="5A",
+            confirmed_on=datetime.date(2019, 7, 1),
+            notice_starts_on=datetime.date(2019, 7, 2),
+            notice_ends_on=datetime.date(2019, 7, 9),
+            published_on=datetime.date(2019, 7, 15),
+            valid_until=datetime.date(2024, 7, 14),
+        )

@@ -77,6 +77,18 @@ ACCESS = {
     "imports:job": {**only(TOWNSHIP), STAFF: 404},
     "imports:apply": only(STAFF, TOWNSHIP, status=405),
     "imports:errors": {**only(TOWNSHIP), STAFF: 404},
+    "evaluation:evaluation_list": only(*REGISTER_READERS),
+    "evaluation:evaluation_create": only(STAFF),
+    "evaluation:evaluation_detail": only(*REGISTER_READERS),
+    "evaluation:evaluation_scores": only(STAFF),
+    "evaluation:evaluation_action": only(STAFF, status=405),
+    "evaluation:review_request": only(STAFF, status=405),
+    "evaluation:review_decide": only(STAFF, status=405),
+    "evaluation:certificate": only(*REGISTER_READERS),
+    "evaluation:distribution": only(*REGISTER_READERS),
+    "evaluation:expiring": only(*REGISTER_READERS),
+    "evaluation:never_evaluated": only(*REGISTER_READERS),
+    "evaluation:system_list": only(*REFERENCE_READERS),
 }
 # Pages that take a kind, not a record: the same for every township.
 IMPORT_KIND_PAGES = {"imports:start", "imports:export"}

@@ -32,6 +32,7 @@ urlpatterns = [
     path("users/", include(user_patterns)),
     path("audit/", include(audit_patterns)),
     path("registry/", include("registry.urls")),
+    path("evaluation/", include("evaluation.urls")),
     path("imports/", include("zhenhai_so.import_urls")),
     path("admin/", admin.site.urls),
 ]
