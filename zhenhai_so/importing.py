@@ -90,6 +90,9 @@ class CellError(Exception):
         self.reason = reason
 
 
+_NEUTRALISED = frozenset("=+-@\t\r")
+
+
 def is_blank(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
@@ -105,6 +108,10 @@ def parse_text(value, *, max_length: int | None = None, required: bool = False) 
     elif isinstance(value, datetime.datetime | datetime.date):
         value = value.isoformat()
     text = str(value).strip()
+    if text[:1] == "'" and text[1:2] in _NEUTRALISED:
+        # Our exports prefix formula-like text with an apostrophe (zhenhai_so.excel); take it
+        # off again so that exporting and importing changes nothing.
+        text = text[1:]
     if max_length is not None and len(text) > max_length:
         raise CellError(
             _("At most %(max)d characters (this has %(n)d).") % {"max": max_length, "n": len(text)}

@@ -52,3 +52,38 @@ def org_row(township):
         return row
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def media_root(tmp_path, settings):
+    """Uploaded workbooks go to a directory of the test's own."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def report_row():
+    """A valid annual-report row for ``organisation``; ``report_row(org, **changes)``."""
+
+    def make(organisation, year=2019, **changes):
+        row = {
+            "统一社会信用代码": organisation.credit_code,
+            "年度": year,
+            "报送日期": f"{year + 1}-04-20",
+            "年检结论": "合格",
+            "专职工作人员数": 3,
+            "办公面积(平方米)": 80.5,
+            "独立办公场所": "是",
+            "财务管理制度": "是",
+            "会员(代表)大会": "是",
+            "理事会": "是",
+            "监事(会)": "否",
+            "正式党员数": 2,
+            "章程含党建内容": "是",
+            "年度收入(万元)": 12.3,
+            "年度支出(万元)": 10,
+        }
+        row.update(changes)
+        return row
+
+    return make
