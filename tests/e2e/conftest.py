@@ -1,0 +1,107 @@
+"""Browser journeys: Playwright for Python driving Debian's chromium (never a downloaded browser)
+against pytest-django's live server, in Chinese. Each journey saves screenshots of its main steps
+under ``test-artifacts/e2e/<journey>/`` and fails on console errors or failed requests."""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import require_service
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls the tests make to set up
+# data are still synchronous, so Django's guard against async contexts must be lifted here.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        require_service("chromium", "install Debian's chromium package")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as error:  # pragma: no cover - dev extra missing
+        require_service("playwright", str(error))
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class Journey:
+    """A browser page with the journey's screenshot folder and the problems seen so far."""
+
+    def __init__(self, page, live_server, name):
+        self.page = page
+        self.base = live_server.url
+        self.folder = ARTIFACTS / name
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.step = 0
+        self.problems = []
+        page.on(
+            "console",
+            lambda m: self.problems.append(f"console: {m.text}") if m.type == "error" else None,
+        )
+        page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
+        page.on("requestfailed", self._request_failed)
+        page.on(
+            "response",
+            lambda r: (
+                self.problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None
+            ),
+        )
+        page.on("dialog", lambda d: d.accept())
+
+    def _request_failed(self, request):
+        # A link that answers with a file is a navigation Chromium aborts to download instead.
+        if request.failure == "net::ERR_ABORTED" and any(
+            marker in request.url for marker in ("export", "download", "/errors/", ".xlsx")
+        ):
+            return
+        self.problems.append(f"failed: {request.url} {request.failure}")
+
+    def go(self, path):
+        self.page.goto(self.base + path)
+        self.page.wait_for_load_state("networkidle")
+
+    def shot(self, label):
+        self.step += 1
+        self.page.screenshot(path=self.folder / f"{self.step:02d}-{label}.png", full_page=True)
+
+    def login(self, username, password):
+        self.go("/accounts/login/")
+        self.page.fill("#id_username", username)
+        self.page.fill("#id_password", password)
+        self.page.click("button[type=submit]")
+        self.page.wait_for_load_state("networkidle")
+
+    def logout(self):
+        self.page.click("header form[action$='logout/'] button")
+        self.page.wait_for_load_state("networkidle")
+
+    def assert_clean(self):
+        assert self.problems == [], self.problems
+
+
+@pytest.fixture
+def journey(browser, live_server, request):
+    context = browser.new_context(
+        locale="zh-CN", viewport={"width": 1366, "height": 900}, accept_downloads=True
+    )
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield Journey(page, live_server, request.node.name.removeprefix("test_"))
+    context.close()
