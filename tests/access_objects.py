@@ -2,6 +2,7 @@
 so a user of ``other_township`` must get 404 for each. ``OBJECTS`` maps a URL name to the
 keyword arguments it needs, read from the ``access_objects`` namespace."""
 
+import datetime
 from types import SimpleNamespace
 
 import pytest
@@ -26,6 +27,12 @@ OBJECTS = {
     "imports:job": lambda o: {"kind": "organisations", "pk": o.import_job.pk},
     "imports:apply": lambda o: {"kind": "organisations", "pk": o.import_job.pk},
     "imports:errors": lambda o: {"kind": "organisations", "pk": o.import_job.pk},
+    "procurement:project_detail": lambda o: {"pk": o.project.pk},
+    "procurement:project_edit": lambda o: {"pk": o.project.pk},
+    "procurement:project_action": lambda o: {"pk": o.project.pk, "action": "approve"},
+    "procurement:evaluation_edit": lambda o: {"pk": o.finished_project.pk},
+    "procurement:evaluation_report": lambda o: {"pk": o.finished_project.pk},
+    "partybuilding:training_detail": lambda o: {"pk": o.training.pk},
     "evaluation:evaluation_detail": lambda o: {"pk": o.evaluation.pk},
     "evaluation:evaluation_scores": lambda o: {"pk": o.evaluation.pk},
     "evaluation:evaluation_action": lambda o: {"pk": o.evaluation.pk, "action": "scored"},
@@ -41,7 +48,12 @@ def access_objects(township, township_user, staff):
 
     from evaluation.models import Review
     from registry.models import ListEntry, RegistrationApplication
-    from tests.factories import EvaluationFactory, OrganisationFactory
+    from tests.factories import (
+        EvaluationFactory,
+        OrganisationFactory,
+        ProjectFactory,
+        TrainingFactory,
+    )
     from zhenhai_so.models import ImportJob
 
     organisation = OrganisationFactory(township=township)
@@ -70,6 +82,9 @@ def access_objects(township, township_user, staff):
             errors=[[3, "名称", "This column is required."]],
             rows_total=2,
         ),
+        project=ProjectFactory(organisation=organisation),
+        finished_project=_finished_project(organisation),
+        training=TrainingFactory(level="township", township=township),
         evaluation=EvaluationFactory(organisation=organisation),
         published_evaluation=EvaluationFactory(organisation=organisation, published=True),
         review=Review.objects.create(
@@ -83,3 +98,16 @@ def access_objects(township, township_user, staff):
             reason="对3.2项评分有异议",
         ),
     )
+
+
+def _finished_project(organisation):
+    from procurement.models import PerformanceEvaluation
+    from tests.factories import ProjectFactory
+
+    project = ProjectFactory(
+        organisation=organisation, state="finished", finished_on=datetime.date(2019, 12, 20)
+    )
+    PerformanceEvaluation.objects.create(
+        project=project, agency="宁波市社会组织评估中心", score=88, evaluated_on=project.finished_on
+    )
+    return project

@@ -112,3 +112,37 @@ class EvaluationFactory(factory.django.DjangoModelFactory):
             published_on=datetime.date(2019, 7, 15),
             valid_until=datetime.date(2024, 7, 14),
         )
+
+
+# --- procurement and party building -------------------------------------------------------------
+
+
+class ProjectFactory(factory.django.DjangoModelFactory):
+    """A declared purchase-of-service project of 2019, signed, in its organisation's township."""
+
+    class Meta:
+        model = "procurement.Project"
+
+    channel = "purchase"
+    name = factory.Sequence(lambda n: f"测试服务项目{n}")
+    buyer = "区民政局"
+    organisation = factory.SubFactory(OrganisationFactory)
+    township = factory.LazyAttribute(lambda p: p.organisation.township)
+    year = 2019
+    budget = 50000
+    contract_amount = 48000
+    signed_on = datetime.date(2019, 3, 1)
+    starts_on = datetime.date(2019, 3, 1)
+    ends_on = datetime.date(2019, 12, 31)
+
+
+class TrainingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "partybuilding.Training"
+
+    kind = "leaders"
+    level = "district"
+    held_on = datetime.date(2019, 5, 10)
+    title = factory.Sequence(lambda n: f"社会组织党组织负责人专题培训班{n}")
+    organiser = "区社会组织综合党委"
+    attendees = 40

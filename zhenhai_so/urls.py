@@ -32,6 +32,8 @@ urlpatterns = [
     path("users/", include(user_patterns)),
     path("audit/", include(audit_patterns)),
     path("registry/", include("registry.urls")),
+    path("procurement/", include("procurement.urls")),
+    path("party/", include("partybuilding.urls")),
     path("evaluation/", include("evaluation.urls")),
     path("imports/", include("zhenhai_so.import_urls")),
     path("admin/", admin.site.urls),

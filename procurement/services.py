@@ -1,0 +1,175 @@
+"""Writes on procurement. Each is atomic, validates with ``full_clean()`` before saving, and is
+the one path used by views, the admin, imports and the demo."""
+
+import datetime
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from .models import PerformanceEvaluation, PersonnelCostCap, Project, ProjectStep
+
+State = Project.State
+
+# action → (states it may start from, state it leads to); the workflow of DESIGN.md:
+# declared → approved → running → mid-term reviewed → finished | terminated.
+TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+    "approve": (frozenset({State.DECLARED}), State.APPROVED),
+    "start": (frozenset({State.APPROVED}), State.RUNNING),
+    "review": (frozenset({State.RUNNING}), State.MIDTERM_REVIEWED),
+    "finish": (frozenset({State.MIDTERM_REVIEWED}), State.FINISHED),
+    "terminate": (
+        frozenset({State.DECLARED, State.APPROVED, State.RUNNING, State.MIDTERM_REVIEWED}),
+        State.TERMINATED,
+    ),
+}
+EDITABLE_STATES = frozenset({State.DECLARED, State.APPROVED, State.RUNNING, State.MIDTERM_REVIEWED})
+
+PROJECT_FIELDS = [
+    "channel",
+    "name",
+    "buyer",
+    "organisation",
+    "township",
+    "year",
+    "catalogue_item",
+    "budget",
+    "contract_amount",
+    "signed_on",
+    "personnel_share",
+    "is_social_work",
+    "starts_on",
+    "ends_on",
+]
+
+
+class TransitionNotAllowed(ValidationError):
+    pass
+
+
+class StaleEdit(ValidationError):
+    pass
+
+
+def allowed_actions(project: Project) -> list[str]:
+    """The actions the project's state allows, in workflow order."""
+    return [action for action, (sources, _to) in TRANSITIONS.items() if project.state in sources]
+
+
+def personnel_cap_for(date: datetime.date | None) -> Decimal | None:
+    cap = PersonnelCostCap.objects.in_force_on(date) if date else None
+    return cap.cap_percent if cap else None
+
+
+def check_personnel_share(project: Project) -> None:
+    """Refuse a social-work service project whose personnel-cost share exceeds the cap in force
+    on its signing date (or its start).
+
+    Plan 2018–2020 三(四)3: "将专业社工服务项目列支本组织专门从事社工服务的人员工资经费比例从
+    现有区公益创投资金管理办法中的30% 提高到60%"; the caps and their dates are data
+    (``PersonnelCostCap``, loaded by ``procurement/reference.py``).
+    """
+    if not project.is_social_work or project.personnel_share is None:
+        return
+    cap = personnel_cap_for(project.cap_date)
+    if cap is not None and project.personnel_share > cap:
+        raise ValidationError(
+            {
+                "personnel_share": _(
+                    "A social-work service project may spend at most %(cap)s%% on personnel "
+                    "(the cap in force on %(date)s)."
+                )
+                % {"cap": cap.normalize(), "date": project.cap_date.isoformat()}
+            }
+        )
+
+
+def _validated_save(project: Project) -> Project:
+    if project.organisation_id and not project.township_id:
+        project.township_id = project.organisation.township_id
+    project.full_clean()
+    check_personnel_share(project)
+    project.save()
+    return project
+
+
+@transaction.atomic
+def project_create(*, data: dict, actor) -> Project:
+    """Declare a project (state ``declared``); the township defaults to the organisation's."""
+    project = Project(**{k: v for k, v in data.items() if k in PROJECT_FIELDS})
+    _validated_save(project)
+    ProjectStep.objects.create(
+        project=project, from_state="", to_state=project.state, actor=actor, note=""
+    )
+    return project
+
+
+@transaction.atomic
+def project_update(*, project: Project, data: dict, expected_version: int | None) -> Project:
+    """Change a project's facts while it is open; refuses an edit based on an outdated version."""
+    current = Project.objects.select_for_update().get(pk=project.pk)
+    if expected_version is not None and current.version != expected_version:
+        raise StaleEdit(_("Someone else saved this project after you opened it; nothing saved."))
+    if current.state not in EDITABLE_STATES:
+        raise TransitionNotAllowed(_("A finished or terminated project cannot be changed."))
+    for name, value in data.items():
+        if name in PROJECT_FIELDS:
+            setattr(current, name, value)
+    current.version += 1
+    return _validated_save(current)
+
+
+@transaction.atomic
+def project_transition(
+    *, project: Project, action: str, actor, note: str = "", on: datetime.date | None = None
+) -> Project:
+    """Move a project one step, recording who, when and why.
+
+    ``finish`` needs the date it finished (``on``); ``terminate`` needs the reason (``note``).
+    """
+    if action not in TRANSITIONS:
+        raise TransitionNotAllowed(_("Unknown action."), code="unknown")
+    current = Project.objects.select_for_update().get(pk=project.pk)
+    sources, to_state = TRANSITIONS[action]
+    if current.state not in sources:
+        raise TransitionNotAllowed(
+            _("A project in state “%(state)s” cannot go to “%(to)s”."),
+            params={"state": current.get_state_display(), "to": State(to_state).label},
+            code="transition",
+        )
+    if action == "terminate" and not note.strip():
+        raise ValidationError({"note": _("Say why the project is terminated.")})
+    if action == "finish":
+        if on is None:
+            raise ValidationError({"finished_on": _("Give the date the project finished.")})
+        current.finished_on = on
+    ProjectStep.objects.create(
+        project=current, from_state=current.state, to_state=to_state, actor=actor, note=note
+    )
+    current.state = to_state
+    current.version += 1
+    current.full_clean()
+    current.save()
+    return current
+
+
+@transaction.atomic
+def performance_evaluation_save(
+    *, project: Project, agency: str, score: Decimal, evaluated_on: datetime.date, report=None
+) -> PerformanceEvaluation:
+    """Record (or correct) the third-party performance evaluation of a finished project."""
+    if project.state != State.FINISHED:
+        raise TransitionNotAllowed(_("Only a finished project is evaluated."), code="not_finished")
+    evaluation = PerformanceEvaluation.objects.filter(project=project).first()
+    evaluation = evaluation or PerformanceEvaluation(project=project)
+    evaluation.agency, evaluation.score, evaluation.evaluated_on = agency, score, evaluated_on
+    if report:
+        evaluation.report = report
+    if project.finished_on and evaluated_on < project.finished_on:
+        raise ValidationError(
+            {"evaluated_on": _("The evaluation cannot precede the end of the project.")}
+        )
+    evaluation.full_clean()
+    evaluation.save()
+    return evaluation
