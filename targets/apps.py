@@ -5,3 +5,27 @@ from django.utils.translation import gettext_lazy as _
 class TargetsConfig(AppConfig):
     name = "targets"
     verbose_name = _("Plan and targets")
+
+    def ready(self):
+        from auditlog.registry import auditlog
+
+        from zhenhai_so.menu import MenuItem, register
+
+        from . import models
+
+        for model in (
+            models.Plan,
+            models.Target,
+            models.Milestone,
+            models.Population,
+            models.QuarterlyIndicator,
+            models.QuarterlyReport,
+            models.QuarterlyValue,
+        ):
+            auditlog.register(model, exclude_fields=["version", "created_at", "updated_at"])
+        register(
+            MenuItem("plan", _("Dashboard"), "targets:dashboard", "speedometer",
+                     "targets.view_snapshot", 1),
+            MenuItem("plan", _("Township quarterly reports"), "targets:report_board",
+                     "calendar3", "targets.view_quarterlyreport", 10),
+        )  # fmt: skip

@@ -1,0 +1,486 @@
+"""The leaders' dashboard, target pages, township quarterly reports and milestones."""
+
+import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from registry.models import Township
+from zhenhai_so.excel import export_response, new_workbook, workbook_response, write_sheet
+from zhenhai_so.pagination import paginate, querystring_without_page
+
+from . import metrics, services
+from .forms import MilestoneForm, ProgressFilterForm, QuarterlyReportForm, ReviewForm
+from .models import (
+    Milestone,
+    Plan,
+    QuarterlyReport,
+    Snapshot,
+    Status,
+    Target,
+    quarter_end,
+    quarterly_report_due,
+)
+from .progress import evaluate, evaluate_plan
+from .records import RECORD_KINDS
+
+# Headline numbers at the top of the dashboard: (label, target code).
+HEADLINES = [
+    ("Legal organisations", "R1"),
+    ("Per 10,000 people", "R2"),
+    ("Evaluated share", "S5"),
+    ("Party coverage", "P4"),
+]
+
+
+def _today() -> datetime.date:
+    return timezone.localdate()
+
+
+def _current_plan() -> Plan:
+    plan = Plan.objects.order_by("-starts_on").first()
+    if plan is None:
+        raise Http404(_("No plan has been loaded."))
+    return plan
+
+
+def _townships_for(user):
+    qs = Township.objects.all()
+    return qs if user.scope_township_id is None else qs.filter(pk=user.scope_township_id)
+
+
+def _scope(request, plan):
+    """(filter form, as-of date, township or None). Township offices are held to their own
+    township; asking for another one is a 404."""
+    townships = _townships_for(request.user)
+    wanted = request.GET.get("township")
+    if wanted and not townships.filter(pk=wanted if wanted.isdigit() else 0).exists():
+        raise Http404
+    form = ProgressFilterForm(request.GET or None, townships=townships)
+    as_of, township = None, None
+    if form.is_valid():
+        as_of, township = form.cleaned_data["as_of"], form.cleaned_data["township"]
+    if township is None and request.user.scope_township_id is not None:
+        township = townships.first()
+    return form, as_of or plan.default_as_of(_today()), township
+
+
+def _plan_quarter_ends(plan: Plan, as_of: datetime.date) -> list[datetime.date]:
+    ends = []
+    for year in plan.years:
+        for quarter in range(1, 5):
+            end = quarter_end(year, quarter)
+            if plan.starts_on <= end <= min(as_of, plan.ends_on):
+                ends.append(end)
+    return ends
+
+
+def _fmt(value, digits=1):
+    return None if value is None else round(float(value), digits)
+
+
+# ---------------------------------------------------------------------------------------------
+# Dashboard
+
+
+@permission_required("targets.view_snapshot", raise_exception=True)
+@require_GET
+def dashboard(request):
+    """Every target of the plan with its value, status and trend; headline numbers on top."""
+    plan = _current_plan()
+    form, as_of, township = _scope(request, plan)
+    township_id = township.pk if township else None
+    if request.GET.get("export") == "xlsx":
+        if not request.user.has_perm("targets.export_targets"):
+            raise PermissionDenied
+        return _dashboard_workbook(request, plan, as_of, township)
+    progress = evaluate_plan(plan, as_of=as_of, township_id=township_id)
+    ends = _plan_quarter_ends(plan, as_of)
+    trends: dict[int, list] = {}
+    for s in Snapshot.objects.filter(
+        target__plan=plan, township_id=township_id, as_of__in=ends
+    ).order_by("as_of"):
+        trends.setdefault(s.target_id, []).append(_fmt(s.value, 2))
+    by_code = {p.target.code: p for p in progress}
+    headlines = [(_(label), by_code.get(code)) for label, code in HEADLINES]
+    sections: dict[str, list] = {}
+    for p in progress:
+        sections.setdefault(p.target.section.split(" ")[0][:1] or p.target.section, []).append(p)
+    counts = {}
+    for p in progress:
+        counts[p.status] = counts.get(p.status, 0) + 1
+    context = {
+        "plan": plan,
+        "form": form,
+        "as_of": as_of,
+        "township": township,
+        "ended": as_of >= plan.ends_on and not request.GET.get("as_of"),
+        "progress": progress,
+        "headlines": headlines,
+        "spending": metrics.purchase_spending(as_of, township_id),
+        "status_counts": [(Status(s).label, s, n) for s, n in counts.items()],
+        "trend_data": {p.target.code: trends.get(p.target.pk, []) for p in progress},
+        "querystring": querystring_without_page(request),
+        "can_export": request.user.has_perm("targets.export_targets"),
+    }
+    return render(request, "targets/dashboard.html", context)
+
+
+def _progress_row(p) -> list:
+    t = p.target
+    return [
+        t.code,
+        t.section,
+        t.title,
+        _fmt(p.value, 2),
+        _fmt(p.numerator, 2),
+        _fmt(p.denominator, 2),
+        t.get_comparator_display(),
+        _fmt(t.value, 2),
+        _fmt(t.value_max, 2),
+        t.deadline,
+        str(Status(p.status).label),
+        "; ".join(f"{y.year}: {_fmt(y.value, 2)} {Status(y.status).label}" for y in p.years),
+    ]
+
+
+WORKBOOK_HEADERS = [
+    "编号", "计划章节", "目标", "当前值", "分子", "分母", "比较", "目标值", "区间上限", "期限",
+    "状态", "逐年",
+]  # fmt: skip
+
+
+def _dashboard_workbook(request, plan, as_of, township):
+    """One sheet for the district (or the chosen township), then one per township."""
+    workbook = new_workbook()
+    scope_name = township.name if township else _("Whole district")
+    rows = [
+        _progress_row(p)
+        for p in evaluate_plan(plan, as_of=as_of, township_id=township and township.pk)
+    ]
+    write_sheet(workbook, f"{scope_name} {as_of:%Y-%m-%d}", WORKBOOK_HEADERS, rows)
+    if township is None:
+        for t in _townships_for(request.user):
+            rows = [_progress_row(p) for p in evaluate_plan(plan, as_of=as_of, township_id=t.pk)]
+            write_sheet(workbook, t.name, WORKBOOK_HEADERS, rows)
+    return workbook_response(workbook, f"targets-{as_of:%Y%m%d}.xlsx")
+
+
+# ---------------------------------------------------------------------------------------------
+# Target page
+
+
+@permission_required("targets.view_snapshot", raise_exception=True)
+@require_GET
+def target_detail(request, pk, township_pk=None):
+    """A target's definition and reading, the inputs of its status, its value over time and per
+    township, and the records behind the number. Township offices read their own township's page
+    (``target_township``); another township's is a 404."""
+    target = get_object_or_404(Target.objects.select_related("plan"), pk=pk)
+    plan = target.plan
+    if township_pk is None and request.user.scope_township_id is not None:
+        url = reverse("targets:target_township", args=[pk, request.user.scope_township_id])
+        query = request.GET.urlencode()
+        return redirect(f"{url}?{query}" if query else url)
+    form, as_of, township = _scope(request, plan)
+    if township_pk is not None:
+        township = get_object_or_404(_townships_for(request.user), pk=township_pk)
+    township_id = township.pk if township else None
+    progress = evaluate(target, as_of=as_of, township_id=township_id)
+    result = progress.result
+    kind = RECORD_KINDS.get(result.record_kind)
+    if request.GET.get("export") == "xlsx":
+        if not request.user.has_perm("targets.export_targets"):
+            raise PermissionDenied
+        if result.records is None or kind is None:
+            raise Http404
+        rows = (kind.row(obj) for obj in result.records.iterator(chunk_size=2000))
+        return export_response(f"target-{target.code}", target.code, kind.headers, rows)
+    page = (
+        paginate(request, result.records.order_by(*kind.ordering))
+        if kind and result.records is not None
+        else None
+    )
+    ends = _plan_quarter_ends(plan, as_of)
+    stored = {
+        s.as_of: s
+        for s in Snapshot.objects.filter(target=target, township_id=township_id, as_of__in=ends)
+    }
+    over_time = []
+    for end in ends:
+        if end in stored:
+            over_time.append((end, stored[end].value, stored[end].status))
+        else:
+            p = evaluate(target, as_of=end, township_id=township_id)
+            over_time.append((end, p.value, p.status))
+    per_township = [
+        (t, evaluate(target, as_of=as_of, township_id=t.pk)) for t in _townships_for(request.user)
+    ]
+    chart = {
+        "time": {"dates": [d.isoformat() for d, _v, _s in over_time],
+                 "values": [_fmt(v, 2) for _d, v, _s in over_time]},
+        "townships": {"names": [t.name for t, _p in per_township],
+                      "values": [_fmt(p.value, 2) for _t, p in per_township]},
+        "goal": _fmt(target.value, 2),
+    }  # fmt: skip
+    context = {
+        "target": target,
+        "plan": plan,
+        "form": form,
+        "as_of": as_of,
+        "township": township,
+        "progress": progress,
+        "result": result,
+        "over_time": over_time,
+        "per_township": per_township,
+        "chart": chart,
+        "kind": kind,
+        "page": page,
+        "rows": [(kind.row(obj), kind.url(obj), getattr(obj, "meets", None)) for obj in page]
+        if page
+        else [],
+        "milestones": target.milestones.all() if target.comparator == "milestone" else None,
+        "querystring": querystring_without_page(request),
+        "can_export": request.user.has_perm("targets.export_targets"),
+    }
+    return render(request, "targets/target_detail.html", context)
+
+
+# ---------------------------------------------------------------------------------------------
+# Milestones
+
+
+@permission_required("targets.change_milestone", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def milestone_edit(request, pk):
+    milestone = get_object_or_404(Milestone.objects.select_related("target"), pk=pk)
+    form = MilestoneForm(request.POST or None, request.FILES or None, instance=milestone)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.milestone_record(
+                milestone=milestone,
+                completed_on=data["completed_on"],
+                evidence_link=data["evidence_link"],
+                note=data["note"],
+                evidence_file=data["evidence_file"] or None,
+                user=request.user,
+            )
+        except ValidationError as error:
+            for field, errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, _("Milestone saved."))
+            return redirect("targets:target_detail", milestone.target_id)
+    return render(request, "targets/milestone_form.html", {"form": form, "milestone": milestone})
+
+
+# ---------------------------------------------------------------------------------------------
+# Township quarterly reports
+
+
+def _quarters(plan: Plan, today: datetime.date) -> list[tuple[int, int]]:
+    """The plan's quarters that have started by today."""
+    quarters = []
+    for year in plan.years:
+        for quarter in range(1, 5):
+            start = datetime.date(year, quarter * 3 - 2, 1)
+            if plan.starts_on <= start <= today and start <= plan.ends_on:
+                quarters.append((year, quarter))
+    return quarters
+
+
+@permission_required("targets.view_quarterlyreport", raise_exception=True)
+@require_GET
+def report_board(request):
+    """Townships × quarters with each report's state, and each township's reporting and on-time
+    rates over the plan's quarters already due (as DHIS2 shows for its data sets)."""
+    plan = _current_plan()
+    today = _today()
+    quarters = _quarters(plan, today)
+    townships = list(_townships_for(request.user))
+    reports = {
+        (r.township_id, r.year, r.quarter): r
+        for r in QuarterlyReport.objects.visible_to(request.user).filter(plan=plan)
+    }
+    due = [(y, q) for y, q in quarters if quarterly_report_due(y, q) < today]
+    rows = []
+    for t in townships:
+        cells = [(y, q, reports.get((t.pk, y, q))) for y, q in quarters]
+        sent = [reports.get((t.pk, y, q)) for y, q in due]
+        sent = [r for r in sent if r and r.first_submitted_at]
+        on_time = [r for r in sent if not r.late]
+        rows.append(
+            {
+                "township": t,
+                "cells": cells,
+                "reporting_rate": round(100 * len(sent) / len(due)) if due else None,
+                "on_time_rate": round(100 * len(on_time) / len(due)) if due else None,
+            }
+        )
+    current = quarters[-1] if quarters else None
+    context = {
+        "plan": plan,
+        "quarters": quarters,
+        "rows": rows,
+        "due_count": len(due),
+        "current": current,
+        "can_file": request.user.has_perm("targets.add_quarterlyreport")
+        and request.user.scope_township_id is not None,
+    }
+    return render(request, "targets/report_board.html", context)
+
+
+@permission_required("targets.add_quarterlyreport", raise_exception=True)
+@require_POST
+def report_start(request, year, quarter):
+    """Open (creating on first use) the user's township report for the quarter."""
+    plan = _current_plan()
+    if request.user.scope_township_id is None or (year, quarter) not in _quarters(plan, _today()):
+        raise Http404
+    report = services.quarterly_report_open(
+        plan=plan,
+        township=request.user.township,
+        year=year,
+        quarter=quarter,
+        user=request.user,
+    )
+    return redirect("targets:report_edit", report.pk)
+
+
+def get_report_for(request, pk) -> QuarterlyReport:
+    """The report if the user may see it (404 otherwise)."""
+    return get_object_or_404(
+        QuarterlyReport.objects.visible_to(request.user).select_related("township", "plan"), pk=pk
+    )
+
+
+def _report_context(report):
+    values = report.values.select_related("indicator", "community").order_by(
+        "indicator__order", "community__code"
+    )
+    return {
+        "report": report,
+        "township_values": [v for v in values if v.community_id is None],
+        "community_values": [v for v in values if v.community_id is not None],
+        "steps": report.steps.select_related("actor"),
+        "register_filed": _register_filed(report),
+    }
+
+
+def _register_filed(report) -> int:
+    """Community organisations the register shows as filed in the township during the quarter,
+    shown beside the township's own figure for checking."""
+    from registry.models import Organisation, OrgType
+
+    start = datetime.date(report.year, report.quarter * 3 - 2, 1)
+    return Organisation.objects.filter(
+        township=report.township_id,
+        org_type=OrgType.COMMUNITY,
+        registered_on__gte=start,
+        registered_on__lte=report.quarter_end,
+    ).count()
+
+
+@permission_required("targets.view_quarterlyreport", raise_exception=True)
+@require_GET
+def report_detail(request, pk):
+    report = get_report_for(request, pk)
+    context = _report_context(report)
+    context["review_form"] = ReviewForm()
+    context["can_review"] = (
+        request.user.has_perm("targets.review_quarterlyreport")
+        and report.state == QuarterlyReport.State.SUBMITTED
+    )
+    context["can_edit"] = (
+        request.user.has_perm("targets.change_quarterlyreport")
+        and request.user.scope_township_id == report.township_id
+        and not report.is_locked
+    )
+    return render(request, "targets/report_detail.html", context)
+
+
+@permission_required("targets.change_quarterlyreport", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def report_edit(request, pk):
+    """Fill in the report; "save" keeps a draft, "submit" saves and submits."""
+    report = get_report_for(request, pk)
+    if request.user.scope_township_id != report.township_id:
+        raise PermissionDenied
+    if report.is_locked:
+        messages.info(
+            request,
+            _("This report is %(state)s and locked.") % {"state": report.get_state_display()},
+        )
+        return redirect("targets:report_detail", report.pk)
+    indicators = list(report.plan.indicators.all())
+    communities = list(report.township.communities.order_by("kind", "code"))
+    form = QuarterlyReportForm(
+        request.POST or None, report=report, indicators=indicators, communities=communities
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            report = services.quarterly_report_save_draft(
+                report=report,
+                values=form.values(),
+                narrative=form.cleaned_data["narrative"],
+                expected_version=form.cleaned_data["version"],
+                user=request.user,
+            )
+            if "submit" in request.POST:
+                services.quarterly_report_submit(report=report, user=request.user)
+                messages.success(request, _("Report submitted to the bureau."))
+                return redirect("targets:report_detail", report.pk)
+        except services.StaleReport:
+            messages.error(
+                request,
+                _("Someone else saved this report after you opened it; nothing was saved. "
+                  "The form now shows the stored figures; enter your changes again."),
+            )  # fmt: skip
+            return redirect("targets:report_edit", report.pk)
+        except ValidationError as error:
+            for code, errors in error.message_dict.items():
+                name = f"v__{code}" if f"v__{code}" in form.fields else None
+                if code in [i.code for i in indicators] and f"c__{code}" in form.fields:
+                    name = f"c__{code}"
+                form.add_error(name, errors)
+            messages.error(
+                request, _("The draft is saved, but the report cannot be submitted yet.")
+            )
+            report.refresh_from_db()
+            form.data = form.data.copy()
+            form.data["version"] = report.version
+        else:
+            messages.success(request, _("Draft saved."))
+            return redirect("targets:report_edit", report.pk)
+    context = _report_context(report)
+    context["form"] = form
+    return render(request, "targets/report_form.html", context)
+
+
+@permission_required("targets.review_quarterlyreport", raise_exception=True)
+@require_POST
+def report_review(request, pk, action):
+    report = get_report_for(request, pk)
+    form = ReviewForm(request.POST)
+    if action not in ("accept", "return") or not form.is_valid():
+        raise Http404
+    try:
+        if action == "accept":
+            services.quarterly_report_accept(report=report, user=request.user)
+            messages.success(request, _("Report accepted."))
+        else:
+            services.quarterly_report_return(
+                report=report, user=request.user, reason=form.cleaned_data["reason"]
+            )
+            messages.success(request, _("Report returned to the township."))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect(reverse("targets:report_detail", args=[report.pk]))
