@@ -7,8 +7,13 @@ from collections.abc import Iterable
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Case, F, FilteredRelation, Q, Value, When
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext as _
+
+from zhenhai_so.models import Notification, User
+from zhenhai_so.notifications import notify
+from zhenhai_so.roles import Role
 
 from .models import (
     AnnualReport,
@@ -183,10 +188,17 @@ def application_save_draft(
 
 @transaction.atomic
 def application_submit(*, application: RegistrationApplication, actor) -> RegistrationApplication:
-    """Submit (or resubmit after a return) for review; the proposed facts must be valid now."""
+    """Submit (or resubmit after a return) for review; the proposed facts must be valid now.
+    Bureau staff are told that it waits for them."""
     _validate_proposal(application)
     _move(application, "submit", actor)
     application.save()
+    notify(
+        users=User.objects.filter(role=Role.BUREAU_STAFF).exclude(pk=actor.pk),
+        kind=Notification.Kind.REVIEW,
+        title=_("Application waiting for review: %(name)s") % {"name": application.name},
+        link=reverse("registry:application_detail", args=[application.pk]),
+    )
     return application
 
 
@@ -198,6 +210,14 @@ def application_return(*, application: RegistrationApplication, actor, reason: s
     _move(application, "return", actor, reason)
     application.reason = reason
     application.save()
+    if application.created_by_id and application.created_by_id != actor.pk:
+        notify(
+            users=[application.created_by],
+            kind=Notification.Kind.RETURNED,
+            title=_("Application returned: %(name)s") % {"name": application.name},
+            body=reason,
+            link=reverse("registry:application_detail", args=[application.pk]),
+        )
     return application
 
 

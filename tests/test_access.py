@@ -41,6 +41,8 @@ ACCESS = {
     "logout": everyone(405),
     "password_change": everyone(200),
     "set_language": everyone(302, anon=302),  # GET only redirects back; POST switches
+    "notifications:list": everyone(200),
+    "notifications:read": everyone(405),
     "users:list": only(SYSADMIN, SECADMIN),
     "users:create": only(SYSADMIN, SECADMIN),
     "users:edit": only(SYSADMIN, SECADMIN),

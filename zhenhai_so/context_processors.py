@@ -10,4 +10,5 @@ def portal(request):
     if user is not None and user.is_authenticated:
         match = getattr(request, "resolver_match", None)
         context["menu_sections"] = menu.items_for(user, match.view_name if match else None)
+        context["unread_notifications"] = user.notifications.filter(read_at__isnull=True).count
     return context

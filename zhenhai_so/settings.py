@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from csp.constants import NONCE as CSP_NONCE
 from csp.constants import NONE as CSP_NONE
 from csp.constants import SELF as CSP_SELF
@@ -136,7 +137,13 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 3, "socket_timeout": 3}
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # registry: after 31 May, tell staff who has not reported for last year (once a year).
+    "registry-remind-overdue-annual-reports": {
+        "task": "registry.tasks.remind_overdue_annual_reports",
+        "schedule": crontab(hour=8, minute=0),
+    },
+}
 
 # --- Accounts, passwords, login safety.
 AUTH_USER_MODEL = "zhenhai_so.User"
@@ -249,8 +256,11 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 
+# Notifications are e-mailed only when EMAIL_URL is set; the console backend otherwise.
+EMAIL_ENABLED = bool(env.str("EMAIL_URL", default=""))
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="portal@zhenhai.invalid")
 
 # django-import-export: every import is atomic and skips no-op rows in its report.

@@ -16,6 +16,13 @@ user_patterns = (
     "users",
 )
 audit_patterns = ([path("", views.audit_list, name="list")], "audit")
+notification_patterns = (
+    [
+        path("", views.notification_list, name="list"),
+        path("read/", views.notification_read, name="read"),
+    ],
+    "notifications",
+)
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -31,6 +38,7 @@ urlpatterns = [
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("users/", include(user_patterns)),
     path("audit/", include(audit_patterns)),
+    path("notifications/", include(notification_patterns)),
     path("registry/", include("registry.urls")),
     path("procurement/", include("procurement.urls")),
     path("party/", include("partybuilding.urls")),

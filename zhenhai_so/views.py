@@ -190,3 +190,37 @@ def audit_list(request):
             "actions": LogEntry.Action.choices,
         },
     )
+
+
+@require_GET
+def notification_list(request):
+    """Every signed-in user's own notifications, newest first."""
+    from .models import Notification
+
+    notifications = Notification.objects.for_user(request.user)
+    if request.GET.get("unread"):
+        notifications = notifications.unread()
+    page = paginate(request, notifications)
+    return render(
+        request,
+        "zhenhai_so/notification_list.html",
+        {"page": page, "querystring": querystring_without_page(request)},
+    )
+
+
+@require_POST
+def notification_read(request):
+    """Mark one notification (``id``) or all of the user's notifications read; follow the link of
+    a single one when asked to open it."""
+    from .models import Notification
+    from .notifications import mark_read
+
+    raw = request.POST.get("id", "")
+    if raw.isdigit():
+        notification = get_object_or_404(Notification.objects.for_user(request.user), pk=int(raw))
+        mark_read(user=request.user, ids=[notification.pk])
+        if request.POST.get("open") and notification.link.startswith("/"):
+            return redirect(notification.link)
+    else:
+        mark_read(user=request.user)
+    return redirect("notifications:list")

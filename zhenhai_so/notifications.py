@@ -1,0 +1,56 @@
+"""The notification centre: ``notify`` is the one way any app tells people something.
+
+Notifications are rows (the bell counts the unread); when ``EMAIL_URL`` is configured each one is
+also e-mailed, by a task enqueued after the transaction commits so a failed mail never undoes the
+work that caused it.
+"""
+
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from .models import Notification, User
+
+
+def email_enabled() -> bool:
+    return getattr(settings, "EMAIL_ENABLED", False)
+
+
+@transaction.atomic
+def notify(
+    *, users: Iterable[User], kind: str, title: str, link: str = "", body: str = "", key: str = ""
+) -> list[Notification]:
+    """Create one notification per active user; with ``key``, at most once per user and key."""
+    users = [u for u in users if u.is_active]
+    if key:
+        seen = set(
+            Notification.objects.filter(user__in=users, key=key).values_list("user_id", flat=True)
+        )
+        users = [u for u in users if u.pk not in seen]
+    created = Notification.objects.bulk_create(
+        [
+            Notification(user=u, kind=kind, title=title, body=body, link=link, key=key)
+            for u in users
+        ],
+        ignore_conflicts=bool(key),
+    )
+    if email_enabled():
+        from .tasks import send_notification_emails
+
+        ids = list(
+            Notification.objects.filter(
+                user__in=users, title=title, emailed_at__isnull=True
+            ).values_list("pk", flat=True)
+        )
+        transaction.on_commit(lambda: send_notification_emails.delay(ids))
+    return created
+
+
+def mark_read(*, user: User, ids: Iterable[int] | None = None) -> int:
+    """Mark the user's notifications (all, or those ids) read; returns how many changed."""
+    unread = Notification.objects.for_user(user).unread()
+    if ids is not None:
+        unread = unread.filter(pk__in=list(ids))
+    return unread.update(read_at=timezone.now())
