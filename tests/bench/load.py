@@ -1,0 +1,129 @@
+"""Load test: gunicorn (2 workers) on the benchmark database, driven by wrk with 50 concurrent
+logged-in connections per page for a fixed time; prints requests/s, p50/p99 latency and errors.
+
+    make load          # or: DATABASE_URL=... python -m tests.bench.load --seconds 20
+
+Traffic goes to 127.0.0.1 only. Needs Debian's wrk (apt-get install wrk).
+"""
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "zhenhai_so.settings")
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY  # noqa: E402
+from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
+
+from tests.bench.bench_pages import _user, pages  # noqa: E402
+from zhenhai_so.roles import Role  # noqa: E402
+
+PORT = 8765
+
+
+def session_cookie(user) -> str:
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.set_expiry(3600)
+    session.create()
+    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
+
+
+def parse(output: str) -> dict:
+    def latency(label):
+        match = re.search(rf"^\s*{label}%\s+([\d.]+)(us|ms|s)", output, re.M)
+        if not match:
+            return None
+        value, unit = float(match.group(1)), match.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
+    return {
+        "rps": float(rps.group(1)) if rps else 0.0,
+        "p50": latency("50"),
+        "p99": latency("99"),
+        "errors": (int(non2xx.group(1)) if non2xx else 0)
+        + (sum(int(g) for g in errors.groups()) if errors else 0),
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--connections", type=int, default=50)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed (apt-get install wrk)")
+    cookies = {
+        "staff": session_cookie(_user("bench_staff", Role.BUREAU_STAFF)),
+        "leader": session_cookie(_user("bench_leader", Role.LEADER)),
+    }
+    env = {**os.environ, "ALLOWED_HOSTS": "127.0.0.1,localhost", "SECURE_COOKIES": "0"}
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "zhenhai_so.wsgi",
+            "--bind",
+            f"127.0.0.1:{PORT}",
+            "--workers",
+            "2",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+    )
+    try:
+        for _ in range(50):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{PORT}/healthz", timeout=1)  # noqa: S310
+                break
+            except OSError:
+                time.sleep(0.2)
+        print(f"gunicorn 2 workers, wrk {args.connections} connections x {args.seconds} s per page")
+        print(f"{'page':<36} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+        for label, _kind, role, url in pages():
+            if role not in cookies:
+                continue
+            result = subprocess.run(
+                [
+                    "wrk",
+                    "-t2",
+                    f"-c{args.connections}",
+                    f"-d{args.seconds}s",
+                    "--latency",
+                    "-H",
+                    f"Cookie: {cookies[role]}",
+                    f"http://127.0.0.1:{PORT}{url}",
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            r = parse(result.stdout)
+            p50, p99 = r["p50"] or 0, r["p99"] or 0
+            print(f"{label:<36} {r['rps']:>8.1f} {p50:>8.1f} {p99:>8.1f} {r['errors']:>7}")
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=20)
+
+
+if __name__ == "__main__":
+    main()
