@@ -181,7 +181,9 @@ class Notification(models.Model):
         default_permissions = ()
         constraints = [
             models.UniqueConstraint(
-                fields=["user", "key"], condition=~models.Q(key=""), name="notification_once_per_key"
+                fields=["user", "key"],
+                condition=~models.Q(key=""),
+                name="notification_once_per_key",
             )
         ]
         indexes = [models.Index(fields=["user", "read_at"], name="notification_unread_idx")]
