@@ -4,6 +4,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from evaluation import services
 from tests.factories import EvaluationFactory
@@ -56,3 +57,10 @@ def publish_with_total(evaluation, total, actor=None, published_on=None):
 def draft(township):
     """A draft evaluation of a social group of the ``township`` fixture, on the 2018 system."""
     return EvaluationFactory(organisation__township=township)
+
+
+@pytest.fixture(autouse=True)
+def english_messages():
+    """Service messages in their English source; pages are checked in Chinese where it matters."""
+    with translation.override("en"):
+        yield

