@@ -1,0 +1,145 @@
+"""Import speed: 10,000 organisation rows, fully validated and written, against the time
+openpyxl's read-only mode needs just to read the same file (DESIGN.md performance goal: ≤ 1.5).
+
+    .venv/bin/python -m tests.bench.bench_import --rows 10000             # SQLite (DEBUG=1)
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/zh_import SECRET_KEY=x \\
+        .venv/bin/python -m tests.bench.bench_import --rows 10000
+
+The script imports into the current database inside a transaction it rolls back, so the
+database is left as it was; under pytest (``-m slow``) it runs on the test database.
+Both timings are the median of ``--runs`` runs after a warm-up of each.
+"""
+
+import argparse
+import datetime
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+GOAL = 1.5
+SERIAL_BASE = 700000  # credit codes MJ700000… are not used by the demo data
+
+
+def build_workbook(path: Path, rows: int) -> None:
+    """``rows`` valid, new organisation rows over every township and its communities."""
+    from openpyxl import Workbook
+
+    from registry.models import Community, Township
+    from registry.resources import OrganisationsKind
+    from tests.factories import credit_code_for
+
+    townships = list(Township.objects.order_by("order"))
+    communities = {}
+    for community in Community.objects.order_by("code"):
+        communities.setdefault(community.township_id, []).append(community.name)
+    types = [("social_group", "社会团体"), ("private_non_enterprise", "民办非企业单位")]
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("organisations")
+    sheet.append([c.header for c in OrganisationsKind.columns])
+    for n in range(rows):
+        township = townships[n % len(townships)]
+        org_type, label = types[n % 2]
+        names = communities.get(township.id) or [None]
+        sheet.append([
+            credit_code_for(org_type, SERIAL_BASE + n), f"镇海区基准测试组织{n:05d}", label,
+            "双重管理" if n % 5 == 0 else "直接登记", "公益慈善类", township.name,
+            names[n % len(names)], "区民政局" if n % 5 == 0 else None, "张三",
+            datetime.date(2010, 1, 1) + datetime.timedelta(days=n % 3000), None, "正常",
+            f"镇海区某路{n}号", "0574-86000000", 3 + n % 50,
+        ])  # fmt: skip
+    workbook.save(path)
+
+
+def read_with_openpyxl(path: Path) -> int:
+    """What the goal compares with: openpyxl read-only, every value of every row."""
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(path, read_only=True, data_only=True)
+    count = sum(1 for _row in workbook.worksheets[0].iter_rows(values_only=True))
+    workbook.close()
+    return count
+
+
+class _Rollback(Exception):
+    pass
+
+
+def import_and_roll_back(path: Path) -> dict:
+    """The full import (read, validate, match, bulk write, audit entries), then undone."""
+    from django.db import transaction
+
+    from zhenhai_so.importing import get_kind, run_import
+
+    try:
+        with transaction.atomic():
+            plan = run_import(get_kind("organisations"), path)
+            counts = plan.counts
+            raise _Rollback
+    except _Rollback:
+        return counts
+
+
+def _median_time(function, path, runs) -> float:
+    function(path)  # warm-up: imports, caches, the database's first touch
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        function(path)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def measure(rows: int, runs: int) -> dict:
+    from django.db import connection
+
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "organisations.xlsx"
+        build_workbook(path, rows)
+        counts = import_and_roll_back(path)
+        assert counts == {"new": rows, "updated": 0, "unchanged": 0, "invalid": 0}, counts
+        openpyxl_s = _median_time(read_with_openpyxl, path, runs)
+        import_s = _median_time(import_and_roll_back, path, runs)
+    return {
+        "database": connection.vendor,
+        "rows": rows,
+        "openpyxl_read_s": openpyxl_s,
+        "import_s": import_s,
+        "ratio": import_s / openpyxl_s,
+    }
+
+
+def report(result: dict) -> str:
+    return (
+        f"{result['rows']} organisation rows on {result['database']}: "
+        f"openpyxl read-only read {result['openpyxl_read_s']:.2f} s, "
+        f"full import {result['import_s']:.2f} s, "
+        f"ratio {result['ratio']:.2f} (goal ≤ {GOAL})"
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.django_db
+def test_importing_10000_rows_takes_at_most_1_5_times_an_openpyxl_read():
+    result = measure(10_000, runs=3)
+    print(report(result))
+    assert result["ratio"] <= GOAL, report(result)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    print(report(measure(args.rows, args.runs)))
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "zhenhai_so.settings")
+    import django
+
+    django.setup()
+    main()
