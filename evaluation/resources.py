@@ -1,0 +1,323 @@
+"""The ``evaluations`` sheet (DESIGN.md contracts 3 and 4): 统一社会信用代码, 评估日期, 评估机构,
+one column per item code (1.1 … 9.4), 状态. The total and the grade are computed from the scores
+and the system's thresholds, never imported. A row is one evaluation, found again by
+(organisation, evaluation date); a published evaluation is never changed by an import (a
+correction is a new evaluation). The framework is ``zhenhai_so.importing``; scores, the derived
+fields and the organisations' current grades are written here in bulk after it."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Hashable
+from decimal import Decimal
+
+from django.db.models import Q
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from registry.models import Organisation
+from registry.validators import normalise_credit_code
+from zhenhai_so.importing import (
+    CellError,
+    Column,
+    ImportKind,
+    ImportPlan,
+    Row,
+    parse_choice,
+    parse_date,
+    parse_decimal,
+    parse_text,
+    register,
+    write_plan,
+)
+
+from .models import Evaluation, IndicatorSystem, Score, grade_for
+from .services import valid_until_for
+
+State = Evaluation.State
+STATE_LABELS = {
+    State.DRAFT: ("草稿",),
+    State.SCORED: ("已评分", "初评"),
+    State.CONFIRMED: ("已确认", "评估委员会已确认"),
+    State.NOTICE: ("公示中", "公示"),
+    State.PUBLISHED: ("已公告", "已发布", "公告"),
+}
+STATE_CHOICES = {
+    **{name: str(value) for value, names in STATE_LABELS.items() for name in names},
+    **{str(value): str(value) for value in STATE_LABELS},
+}
+# Item codes are the same in every version (9 categories × 4 items); the maxima differ.
+ITEM_CODES = tuple(f"{c}.{i}" for c in range(1, 10) for i in range(1, 5))
+DERIVED = (
+    "total",
+    "grade",
+    "confirmed_on",
+    "notice_starts_on",
+    "notice_ends_on",
+    "published_on",
+    "valid_until",
+)
+
+
+def _field(code: str) -> str:
+    return f"item_{code}"
+
+
+class _SystemInfo:
+    def __init__(self, system: IndicatorSystem):
+        self.system = system
+        self.items = {i.code: i for i in system.items.all()}
+        self.thresholds = list(system.thresholds.all())
+
+
+class EvaluationsKind(ImportKind):
+    name = "evaluations"
+    label = gettext_lazy("Evaluations")
+    model = Evaluation
+    columns = (
+        Column("统一社会信用代码", "credit_code", required=True),
+        Column("评估日期", "evaluated_on", required=True),
+        Column("评估机构", "agency", required=True),
+        *(Column(code, _field(code)) for code in ITEM_CODES),
+        Column("状态", "state"),
+    )
+    import_permissions = ("evaluation.add_evaluation", "evaluation.change_evaluation")
+    export_permission = "evaluation.export_evaluation"
+
+    def prepare(self, *, user) -> dict:
+        """Legal organisations the user may see by credit code, and every system with its items
+        and thresholds: three queries."""
+        organisations = Organisation.objects.legal()
+        if user is not None:
+            organisations = organisations.visible_to(user)
+        systems = [
+            _SystemInfo(s)
+            for s in IndicatorSystem.objects.prefetch_related("items", "thresholds").order_by(
+                "applies_from"
+            )
+        ]
+        return {
+            "user": user,
+            "organisations": {
+                o.credit_code: o
+                for o in organisations.only(
+                    "id", "credit_code", "org_type", "registered_on", "dissolved_on"
+                )
+            },
+            "systems": systems,
+            "systems_by_id": {s.system.pk: s for s in systems},
+        }
+
+    def _system_for(self, org_type: str, year: int, ctx) -> _SystemInfo | None:
+        """As ``services.default_system_for``, from the loaded systems."""
+        fitting = [s for s in ctx["systems"] if s.system.applies_to(org_type)]
+        current = [s for s in fitting if s.system.applies_from <= year]
+        return (current or fitting or [None])[-1 if current else 0]
+
+    def parse_row(self, row: Row, ctx: dict) -> dict:
+        code = normalise_credit_code(row.value("credit_code", parse_text, required=True) or "")
+        organisation = ctx["organisations"].get(code) if code else None
+        if code and organisation is None:
+            row.error("credit_code", _("No registered organisation you may see has this code."))
+        evaluated_on = row.value("evaluated_on", parse_date, required=True)
+        agency = row.value("agency", parse_text, max_length=100, required=True)
+        state = row.value("state", parse_choice, STATE_CHOICES, required=False) or State.PUBLISHED
+        info = None
+        if organisation and evaluated_on:
+            if evaluated_on < organisation.registered_on:
+                row.error(
+                    "evaluated_on",
+                    _("The evaluation date is before the organisation was registered."),
+                )
+            info = self._system_for(organisation.org_type, evaluated_on.year, ctx)
+            if info is None:
+                row.error("credit_code", _("No indicator system applies to this organisation."))
+        values = {
+            "organisation_id": organisation.pk if organisation else None,
+            "system_id": info.system.pk if info else None,
+            "evaluated_on": evaluated_on,
+            "year": evaluated_on.year if evaluated_on else None,
+            "agency": agency,
+            "state": state,
+        }
+        scores = self._scores(row, info, state)
+        values.update({_field(c): p for c, p in scores.items()})
+        if info is not None and not row.errors:
+            values.update(self.derived(info, scores, state, evaluated_on))
+        return values
+
+    def _scores(self, row: Row, info, state) -> dict[str, Decimal | None]:
+        scores = {}
+        for code in ITEM_CODES:
+            name = _field(code)
+            try:
+                points = parse_decimal(row.raw(name), max_digits=5, decimal_places=1)
+                if points is not None and points * 2 != (points * 2).to_integral_value():
+                    raise CellError(_("Scores are given in whole or half points."))
+            except CellError as error:
+                row.error(name, error.reason)
+                continue
+            item = info.items.get(code) if info else None
+            if points is not None and item is not None and points > item.max_points:
+                row.error(
+                    name,
+                    _("At most %(max)s points for item %(code)s.")
+                    % {"max": item.max_points.normalize(), "code": code},
+                )
+            scores[code] = points
+        missing = [c for c, p in scores.items() if p is None]
+        if state != State.DRAFT and missing and not row.failed(*map(_field, ITEM_CODES)):
+            row.error(
+                _field(missing[0]),
+                _("Every item is scored once the evaluation is past draft (missing: %(codes)s).")
+                % {"codes": "、".join(missing)},
+            )
+        return scores
+
+    @staticmethod
+    def derived(info, scores: dict, state: str, evaluated_on: datetime.date) -> dict:
+        """Total and grade from the scores; the procedure's dates for an imported historical
+        record, all on the evaluation date (the sheet has no others)."""
+        total = sum((p for p in scores.values() if p is not None), Decimal(0))
+        past = list(State).index(State(state))
+        day = evaluated_on
+        return {
+            "total": total,
+            "grade": grade_for(total, info.thresholds),
+            "confirmed_on": day if past >= 2 else None,
+            "notice_starts_on": day if past >= 3 else None,
+            "notice_ends_on": day if past >= 3 else None,
+            "published_on": day if past >= 4 else None,
+            "valid_until": valid_until_for(day, info.system.validity_years) if past >= 4 else None,
+        }
+
+    def key(self, values: dict) -> Hashable:
+        return (values["organisation_id"], values["evaluated_on"])
+
+    def load_existing(self, keys, ctx) -> dict:
+        if not keys:
+            return {}
+        organisation_ids = {k[0] for k in keys}
+        wanted = set(keys)
+        found = {}
+        evaluations = Evaluation.objects.filter(
+            organisation_id__in=organisation_ids, evaluated_on__in={k[1] for k in keys}
+        ).prefetch_related("scores__item")
+        for evaluation in evaluations:
+            key = (evaluation.organisation_id, evaluation.evaluated_on)
+            if key in wanted and key not in found:
+                for code in ITEM_CODES:
+                    setattr(evaluation, _field(code), None)
+                for score in evaluation.scores.all():
+                    setattr(evaluation, _field(score.item.code), score.points)
+                found[key] = evaluation
+        return found
+
+    def check_match(self, row: Row, values: dict, instance, ctx) -> None:
+        """An evaluation keeps its version; a published one is never changed."""
+        values["system_id"] = instance.system_id
+        info = ctx["systems_by_id"][instance.system_id]
+        differs = any(
+            getattr(instance, name) != values.get(name) for name in row.headers if name in values
+        )
+        if instance.state == State.PUBLISHED and differs:
+            row.error(
+                "state",
+                _("A published evaluation is not changed; a correction is a new evaluation."),
+            )
+            return
+        scores = {c: values.get(_field(c), getattr(instance, _field(c))) for c in ITEM_CODES}
+        instance._derived = self.derived(info, scores, values["state"], values["evaluated_on"])
+
+    def build(self, values: dict, ctx: dict):
+        fields = {k: v for k, v in values.items() if not k.startswith("item_")}
+        evaluation = Evaluation(**fields)
+        evaluation._scores = {k[5:]: v for k, v in values.items() if k.startswith("item_")}
+        return evaluation
+
+    # --- export ---
+    def export_queryset(self, user=None):
+        evaluations = (
+            Evaluation.objects.all() if user is None else Evaluation.objects.visible_to(user)
+        )
+        return (
+            evaluations.select_related("organisation")
+            .prefetch_related("scores__item")
+            .order_by("organisation__credit_code", "evaluated_on", "id")
+        )
+
+    def export_row(self, evaluation):
+        points = {s.item.code: s.points for s in evaluation.scores.all()}
+        return (
+            evaluation.organisation.credit_code,
+            evaluation.evaluated_on,
+            evaluation.agency,
+            *(points.get(code) for code in ITEM_CODES),
+            STATE_LABELS[evaluation.state][0],
+        )
+
+    # --- writing ---
+    def apply(self, plan: ImportPlan, *, user=None, remote_addr=None) -> None:
+        """The evaluations through the framework (bulk, audited), then their scores in bulk,
+        then the current grade of every organisation touched."""
+        items_by_system = {
+            pk: info.items for pk, info in self.prepare(user=None)["systems_by_id"].items()
+        }
+        for planned in plan.updated:
+            instance = planned.instance
+            scores = {
+                name: new
+                for name, (_old, new) in planned.changes.items()
+                if name.startswith("item_")
+            }
+            instance._score_changes = scores
+            for name in scores:
+                del planned.changes[name]
+            for name, value in instance._derived.items():
+                if getattr(instance, name) != value:
+                    planned.changes[name] = (getattr(instance, name), value)
+        plan.updated = [p for p in plan.updated if p.changes or p.instance._score_changes]
+        write_plan(plan, user=user, remote_addr=remote_addr)
+
+        new_scores = [
+            Score(evaluation=p.instance, item=items_by_system[p.instance.system_id][code], points=v)
+            for p in plan.new
+            for code, v in p.instance._scores.items()
+            if v is not None
+        ]
+        cleared = Q(pk__in=[])
+        for p in plan.updated:
+            items = items_by_system[p.instance.system_id]
+            for name, value in p.instance._score_changes.items():
+                item = items[name[5:]]
+                cleared |= Q(evaluation=p.instance, item=item)
+                if value is not None:
+                    new_scores.append(Score(evaluation=p.instance, item=item, points=value))
+        if any(p.instance._score_changes for p in plan.updated):
+            Score.objects.filter(cleared).delete()
+        Score.objects.bulk_create(new_scores, batch_size=2000)
+        touched = {p.instance.organisation_id for p in (*plan.new, *plan.updated)}
+        refresh_grades(touched)
+
+
+def refresh_grades(organisation_ids) -> None:
+    """``services.organisation_refresh_grade`` for many organisations at once: the newest
+    published evaluation wins."""
+    newest = {}
+    published = (
+        Evaluation.objects.published()
+        .filter(organisation_id__in=organisation_ids)
+        .order_by("organisation_id", "published_on", "evaluated_on", "id")
+        .values_list("organisation_id", "grade", "valid_until")
+    )
+    for organisation_id, grade, valid_until in published:
+        newest[organisation_id] = (grade, valid_until if grade else None)
+    organisations = list(
+        Organisation.objects.filter(pk__in=newest).only("id", "grade", "grade_expires_on")
+    )
+    for organisation in organisations:
+        organisation.grade, organisation.grade_expires_on = newest[organisation.pk]
+    Organisation.objects.bulk_update(organisations, ["grade", "grade_expires_on"], batch_size=2000)
+
+
+register(EvaluationsKind())
