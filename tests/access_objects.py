@@ -39,6 +39,8 @@ OBJECTS = {
     "evaluation:review_request": lambda o: {"pk": o.evaluation.pk},
     "evaluation:certificate": lambda o: {"pk": o.published_evaluation.pk},
     "evaluation:review_decide": lambda o: {"pk": o.review.pk},
+    "disclosure:organisation": lambda o: {"pk": o.organisation.pk},
+    "disclosure:list_entries": lambda o: {"kind": "abnormal"},
 }
 
 

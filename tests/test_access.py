@@ -110,6 +110,14 @@ ACCESS = {
     "evaluation:expiring": only(*REGISTER_READERS),
     "evaluation:never_evaluated": only(*REGISTER_READERS),
     "evaluation:system_list": only(*REFERENCE_READERS),
+    # Public disclosure: anyone, signed in or not; no township owns these pages.
+    "disclosure:search": everyone(200, anon=200),
+    "disclosure:organisation": everyone(200, anon=200),
+    "disclosure:list_entries": everyone(200, anon=200),
+    "disclosure:inspections": everyone(200, anon=200),
+    "disclosure:projects": everyone(200, anon=200),
+    "disclosure:awards": everyone(200, anon=200),
+    "disclosure:brands": everyone(200, anon=200),
 }
 # Pages that take a kind, not a record: the same for every township.
 IMPORT_KIND_PAGES = {"imports:start", "imports:export"}
@@ -157,7 +165,10 @@ def test_status_of_every_url_for_every_role(name, role, client, role_users, acce
 OWNED = [
     name
     for name in sorted(ACCESS)
-    if name in OBJECTS and ACCESS[name][TOWNSHIP] == 200 and name not in IMPORT_KIND_PAGES
+    if name in OBJECTS
+    and ACCESS[name][TOWNSHIP] == 200
+    and ACCESS[name][ANON] != 200  # public pages show every township's records to everyone
+    and name not in IMPORT_KIND_PAGES
 ]
 
 

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "procurement",
     "partybuilding",
     "targets",
+    "disclosure",
 ]
 
 MIDDLEWARE = [

@@ -44,5 +44,6 @@ urlpatterns = [
     path("party/", include("partybuilding.urls")),
     path("evaluation/", include("evaluation.urls")),
     path("imports/", include("zhenhai_so.import_urls")),
+    path("public/", include("disclosure.urls")),
     path("admin/", admin.site.urls),
 ]

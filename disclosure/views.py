@@ -1,0 +1,300 @@
+"""Public disclosure pages (信息公开): no login, GET only, rate-limited, public fields only.
+
+Every read goes through ``disclosure.selectors``, which names the public fields; the pages show
+what the national social-organisation platform shows about an organisation (registration facts,
+annual-report results, list entries, spot-check results, evaluation grade) plus the district's
+purchase-of-service projects, excellent teams and brands.
+"""
+
+import datetime
+
+from django.contrib.auth.decorators import login_not_required
+from django.db.models import Count, Sum
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET
+
+from registry.models import ListEntry
+from registry.services import obliged_years, reporting_status
+from zhenhai_so.pagination import paginate, querystring_without_page
+
+from . import selectors
+from .downloads import FORMATS, download
+from .filters import (
+    PublicAwardFilter,
+    PublicBrandFilter,
+    PublicInspectionFilter,
+    PublicListEntryFilter,
+    PublicOrganisationFilter,
+    PublicProjectFilter,
+)
+from .ratelimit import rate_limited
+
+
+def public_page(view):
+    """Open to anyone, signed in or not; read-only; rate-limited per client address."""
+    return login_not_required(require_GET(rate_limited(view)))
+
+
+def _today() -> datetime.date:
+    return timezone.localdate()
+
+
+def _export_format(request) -> str | None:
+    fmt = request.GET.get("export")
+    return fmt if fmt in FORMATS else None
+
+
+def _list_page(request, template: str, filterset, **context):
+    return render(
+        request,
+        template,
+        {
+            "filter": filterset,
+            "page": paginate(request, filterset.qs),
+            "querystring": querystring_without_page(request),
+            **context,
+        },
+    )
+
+
+def _require_procurement():
+    if not selectors.procurement_installed():
+        raise Http404
+
+
+# ---------------------------------------------------------------------------------------------
+# Organisations
+
+ORGANISATION_HEADERS = [
+    "统一社会信用代码",
+    "名称",
+    "类型",
+    "登记方式",
+    "业务领域",
+    "所属镇街",
+    "法定代表人",
+    "成立日期",
+    "注销日期",
+    "状态",
+    "评估等级",
+    "等级有效期至",
+]
+
+
+def _organisation_rows(queryset):
+    for o in queryset.iterator(chunk_size=2000):
+        yield (
+            o.credit_code,
+            o.name,
+            o.get_org_type_display(),
+            o.get_registration_mode_display(),
+            o.get_sector_display(),
+            o.township.name,
+            o.legal_representative,
+            o.registered_on,
+            o.dissolved_on,
+            o.get_status_display(),
+            o.grade,
+            o.grade_expires_on,
+        )
+
+
+@public_page
+def search(request):
+    """Find an organisation by name or credit code, with filters."""
+    org_filter = PublicOrganisationFilter(request.GET, queryset=selectors.public_organisations())
+    if fmt := _export_format(request):
+        return download(
+            fmt,
+            filename="organisations",
+            title=_("Organisations"),
+            headers=ORGANISATION_HEADERS,
+            rows=_organisation_rows(org_filter.qs),
+        )
+    return _list_page(request, "disclosure/search.html", org_filter, today=_today())
+
+
+def _report_rows(organisation, today: datetime.date) -> list[dict]:
+    """One row per year with a report or an obligation to report: submission and result."""
+    reports = {r.year: r for r in selectors.annual_reports_of(organisation)}
+    years = set(reports)
+    if organisation.is_legal:
+        years |= set(obliged_years(organisation, today))
+    rows = []
+    for year in sorted(years, reverse=True):
+        report = reports.get(year)
+        status = reporting_status(report, year, today)
+        submitted = report is not None and report.submitted_on is not None
+        rows.append(
+            {
+                "year": year,
+                "status": status,
+                "submitted_on": report.submitted_on if submitted else None,
+                "result": report.get_result_display() if submitted and report.result else "",
+            }
+        )
+    return rows
+
+
+@public_page
+def organisation(request, pk):
+    """An organisation's public profile."""
+    today = _today()
+    org = get_object_or_404(selectors.public_profile_organisations(), pk=pk)
+    projects = selectors.finished_projects_of(org)
+    context = {
+        "organisation": org,
+        "today": today,
+        "grade_valid": bool(org.grade and org.grade_expires_on and org.grade_expires_on >= today),
+        "report_rows": _report_rows(org, today),
+        "list_entries": list(selectors.current_list_entries(on=today).filter(organisation=org)),
+        "inspections": list(selectors.published_inspections().filter(organisation=org)),
+        "procurement": projects is not None,
+        "projects": list(projects) if projects is not None else [],
+    }
+    return render(request, "disclosure/organisation.html", context)
+
+
+# ---------------------------------------------------------------------------------------------
+# Lists
+
+LIST_TITLES = {
+    ListEntry.Kind.ABNORMAL: gettext_lazy("Abnormal activity list"),
+    ListEntry.Kind.SERIOUS: gettext_lazy("Serious violation list (blacklist)"),
+}
+LIST_HEADERS = ["统一社会信用代码", "组织名称", "所属镇街", "名录", "列入原因", "列入日期"]
+
+
+@public_page
+def list_entries(request, kind):
+    """The organisations on the abnormal list or on the blacklist today, with reason and date."""
+    if kind not in ListEntry.Kind.values:
+        raise Http404
+    entries = selectors.current_list_entries(on=_today(), kind=kind)
+    entry_filter = PublicListEntryFilter(request.GET, queryset=entries)
+    title = LIST_TITLES[kind]
+    if fmt := _export_format(request):
+        rows = (
+            (e.organisation.credit_code, e.organisation.name, e.organisation.township.name,
+             e.get_kind_display(), e.get_reason_display(), e.listed_on)
+            for e in entry_filter.qs.iterator(chunk_size=2000)
+        )  # fmt: skip
+        return download(fmt, filename=f"list-{kind}", title=title, headers=LIST_HEADERS, rows=rows)
+    return _list_page(request, "disclosure/list_entries.html", entry_filter, kind=kind, title=title)
+
+
+INSPECTION_HEADERS = [
+    "统一社会信用代码",
+    "组织名称",
+    "所属镇街",
+    "抽查日期",
+    "抽查结果",
+    "公示日期",
+]
+
+
+@public_page
+def inspections(request):
+    """Published results of the random spot checks (双随机、一公开): result and dates only."""
+    inspection_filter = PublicInspectionFilter(
+        request.GET, queryset=selectors.published_inspections()
+    )
+    if fmt := _export_format(request):
+        rows = (
+            (i.organisation.credit_code, i.organisation.name, i.organisation.township.name,
+             i.inspected_on, i.get_result_display(), i.published_on)
+            for i in inspection_filter.qs.iterator(chunk_size=2000)
+        )  # fmt: skip
+        return download(
+            fmt,
+            filename="spot-checks",
+            title=_("Spot-check results"),
+            headers=INSPECTION_HEADERS,
+            rows=rows,
+        )
+    return _list_page(request, "disclosure/inspections.html", inspection_filter)
+
+
+# ---------------------------------------------------------------------------------------------
+# Purchase of services, excellent teams, brands (when procurement is installed)
+
+PROJECT_HEADERS = [
+    "年度",
+    "资金渠道",
+    "项目名称",
+    "购买主体",
+    "承接组织",
+    "所属镇街",
+    "合同金额(元)",
+    "开始日期",
+    "结束日期",
+    "状态",
+]
+
+
+@public_page
+def projects(request):
+    """Purchase-of-service and funded projects awarded, by year, with the contract amounts."""
+    _require_procurement()
+    project_filter = PublicProjectFilter(request.GET, queryset=selectors.awarded_projects())
+    if fmt := _export_format(request):
+        rows = (
+            (p.year, p.get_channel_display(), p.name, p.buyer, p.organisation.name,
+             p.township.name, p.contract_amount, p.starts_on, p.ends_on, p.get_state_display())
+            for p in project_filter.qs.iterator(chunk_size=2000)
+        )  # fmt: skip
+        return download(
+            fmt,
+            filename="projects",
+            title=_("Purchase-of-service projects"),
+            headers=PROJECT_HEADERS,
+            rows=rows,
+        )
+    per_year = (
+        project_filter.qs.order_by()
+        .values("year")
+        .annotate(count=Count("id"), amount=Sum("contract_amount"))
+        .order_by("-year")
+    )
+    return _list_page(request, "disclosure/projects.html", project_filter, per_year=per_year)
+
+
+@public_page
+def awards(request):
+    """The excellent public-welfare teams named each year."""
+    _require_procurement()
+    award_filter = PublicAwardFilter(request.GET, queryset=selectors.public_awards())
+    if fmt := _export_format(request):
+        rows = (
+            (a.year, a.get_kind_display(), a.name, a.organisation.name,
+             a.organisation.township.name, a.named_on)
+            for a in award_filter.qs.iterator(chunk_size=2000)
+        )  # fmt: skip
+        headers = ["年度", "类别", "团队名称", "所属组织", "所属镇街", "命名日期"]
+        return download(
+            fmt, filename="excellent-teams", title=_("Excellent teams"), headers=headers, rows=rows
+        )
+    return _list_page(request, "disclosure/awards.html", award_filter)
+
+
+@public_page
+def brands(request):
+    """The public-welfare brands named at district or township level."""
+    _require_procurement()
+    brand_filter = PublicBrandFilter(request.GET, queryset=selectors.public_brands())
+    if fmt := _export_format(request):
+        rows = (
+            (b.name, b.get_level_display(), b.township.name if b.township else "",
+             b.organisation.name if b.organisation else "", b.project.name if b.project else "",
+             b.named_on, b.year)
+            for b in brand_filter.qs.iterator(chunk_size=2000)
+        )  # fmt: skip
+        headers = ["品牌名称", "级别", "所属镇街", "依托组织", "依托项目", "命名日期", "年度"]
+        return download(
+            fmt, filename="brands", title=_("Public-welfare brands"), headers=headers, rows=rows
+        )
+    return _list_page(request, "disclosure/brands.html", brand_filter)
