@@ -92,6 +92,17 @@ def role_users(staff, leader, township_user, sysadmin, secadmin, auditor):
 
 
 @pytest.fixture
+def eager_tasks():
+    """Run Celery tasks in-process for this test, even when REDIS_URL points at a broker."""
+    from zhenhai_so.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before
+
+
+@pytest.fixture
 def client_for(client):
     """``client_for(user)``: the test client logged in as that user."""
 

@@ -168,9 +168,10 @@ def test_the_preview_page_shows_at_most_200_errors(
         errors=[[n + 2, "名称", "This column is required."] for n in range(errors)],
     )  # fmt: skip
     client = client_for(staff)
-    # Session, user, user and group permissions, the job; the session save (savepoint, update,
-    # release) for the messages. The errors come with the job's row.
-    with django_assert_max_num_queries(8):
+    # Session, user, user and group permissions, the job, the unread-notification count of the
+    # bell; the session save (savepoint, update, release) for the messages. The errors come with
+    # the job's row.
+    with django_assert_max_num_queries(9):
         page = client.get(reverse("imports:job", args=["organisations", job.pk])).content.decode()
     assert page.count("This column is required.") == min(errors, 200)
     assert ("and 50 more errors" in page) == (errors == 250)

@@ -50,10 +50,9 @@ def test_nobody_reads_someone_elses_notification(client_for, staff, leader):
 
 
 def test_notifications_are_emailed_when_email_is_configured(
-    settings, staff, django_capture_on_commit_callbacks
+    settings, staff, django_capture_on_commit_callbacks, eager_tasks
 ):
     settings.EMAIL_ENABLED = True
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     staff.email = "staff@example.gov.cn"
     staff.save()
     with django_capture_on_commit_callbacks(execute=True):
