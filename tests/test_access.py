@@ -74,6 +74,7 @@ ACCESS = {
     # ones of their own township, forced by the importer), so the kind-wide pages answer them
     # 200 and are not township records (IMPORT_KIND_PAGES below). The job pages are walked with
     # a job of the township user: a job is its uploader's alone, so staff get 404 there.
+    "imports:index": only(STAFF, TOWNSHIP, LEADER),
     "imports:start": only(STAFF, TOWNSHIP),
     "imports:export": only(STAFF, TOWNSHIP, LEADER),
     "imports:job": {**only(TOWNSHIP), STAFF: 404},

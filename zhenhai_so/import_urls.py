@@ -4,6 +4,7 @@ from . import import_views as views
 
 app_name = "imports"
 urlpatterns = [
+    path("", views.index, name="index"),
     path("<slug:kind>/", views.start, name="start"),
     path("<slug:kind>/export/", views.export, name="export"),
     path("<slug:kind>/<int:pk>/", views.job, name="job"),

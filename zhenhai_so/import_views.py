@@ -12,6 +12,7 @@ from functools import wraps
 
 from django import forms
 from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -193,3 +194,22 @@ def export(request, kind):
         lambda target: export_workbook(kind, kind.export_queryset(request.user), target),
         f"{kind.name}-{stamp}.xlsx",
     )
+
+
+@permission_required("registry.view_organisation", raise_exception=True)
+@require_GET
+def index(request):
+    """Every sheet the user may import or export, with its columns and recent imports."""
+    from .importing import all_kinds
+
+    kinds = [
+        {
+            "kind": k,
+            "can_import": k.can_import(request.user),
+            "can_export": k.can_export(request.user),
+        }
+        for k in all_kinds()
+    ]
+    kinds = [k for k in kinds if k["can_import"] or k["can_export"]]
+    jobs = ImportJob.objects.owned_by(request.user)[:10]
+    return render(request, "imports/index.html", {"kinds": kinds, "jobs": jobs})

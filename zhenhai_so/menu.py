@@ -13,7 +13,7 @@ class MenuItem:
     label: str
     url_name: str
     icon: str
-    permission: str
+    permission: str  # "" for a page every signed-in user has (their own downloads)
     order: int = 100
 
 
@@ -38,7 +38,7 @@ def items_for(user, current_url_name: str | None = None) -> list[dict]:
     """The menu as sections of entries, in order, for one user."""
     sections: dict[str, list[dict]] = {}
     for item in sorted(_ITEMS.values(), key=lambda i: (list(SECTIONS).index(i.section), i.order)):
-        if not user.has_perm(item.permission):
+        if item.permission and not user.has_perm(item.permission):  # "": every signed-in user
             continue
         try:
             url = reverse(item.url_name)
@@ -57,8 +57,20 @@ def items_for(user, current_url_name: str | None = None) -> list[dict]:
 
 def register_portal_items() -> None:
     register(
+        MenuItem(
+            "work",
+            _("Import and export"),
+            "imports:index",
+            "file-earmark-arrow-up",
+            "registry.view_organisation",
+            50,
+        ),
         MenuItem("admin", _("Users"), "users:list", "people", "zhenhai_so.manage_users", 10),
         MenuItem(
             "admin", _("Audit log"), "audit:list", "journal-text", "zhenhai_so.view_auditlog", 20
+        ),
+        MenuItem("work", _("My downloads"), "jobs:download_list", "download", "", 90),
+        MenuItem(
+            "admin", _("Task schedule"), "jobs:schedule", "clock", "zhenhai_so.view_schedule", 30
         ),
     )
