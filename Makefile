@@ -20,7 +20,7 @@ install: $(STAMP)
 
 .env:
 	@echo "Creating .env for local use (DEBUG on, SQLite, tasks in-process)."
-	@printf 'DEBUG=1\nSECURE_COOKIES=0\nSECRET_KEY=%s\n' "$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" > .env
+	@printf 'DEBUG=1\nSECURE_COOKIES=0\nOTP_REQUIRED_ROLES=\nSECRET_KEY=%s\n' "$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" > .env
 
 run: install .env
 	$(BIN)/python manage.py migrate --no-input

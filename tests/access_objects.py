@@ -10,6 +10,8 @@ import pytest
 OBJECTS = {
     "users:edit": lambda o: {"pk": o.user.pk},
     "users:reset_password": lambda o: {"pk": o.user.pk},
+    "users:unlock": lambda o: {"pk": o.user.pk},
+    "users:reset_2fa": lambda o: {"pk": o.user.pk},
     "registry:township_detail": lambda o: {"pk": o.township.pk},
     "registry:organisation_detail": lambda o: {"pk": o.organisation.pk},
     "registry:organisation_edit": lambda o: {"pk": o.organisation.pk},

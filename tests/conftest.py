@@ -26,6 +26,14 @@ def django_db_setup(django_db_setup, django_db_blocker):
         call_command("load_reference", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
 
 
+@pytest.fixture(autouse=True)
+def _two_factor_only_when_marked(request, settings):
+    """Role fixtures sign in with ``force_login``: the second factor is required only in tests
+    marked ``@pytest.mark.otp`` (tests/security/test_two_factor.py)."""
+    if request.node.get_closest_marker("otp") is None:
+        settings.OTP_REQUIRED_ROLES = []
+
+
 @pytest.fixture
 def townships(db):
     from registry.models import Township

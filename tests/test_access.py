@@ -47,6 +47,11 @@ ACCESS = {
     "users:create": only(SYSADMIN, SECADMIN),
     "users:edit": only(SYSADMIN, SECADMIN),
     "users:reset_password": only(SYSADMIN, SECADMIN, status=405),
+    "users:unlock": only(SYSADMIN, SECADMIN, status=405),
+    "users:reset_2fa": only(SYSADMIN, SECADMIN, status=405),
+    "two_factor_setup": everyone(200),
+    "two_factor_verify": everyone(302),  # no authenticator yet: on to the setup page
+    "two_factor_recovery_codes": everyone(200),
     "audit:list": only(AUDITOR),
     "registry:overview": only(*REGISTER_READERS),
     "registry:township_list": only(*REFERENCE_READERS),

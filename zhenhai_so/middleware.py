@@ -10,6 +10,10 @@ _ALLOWED = (
     "logout",
     "set_language",
     "javascript-catalog",
+    # The second factor comes before the password change (zhenhai_so.security.middleware).
+    "two_factor_setup",
+    "two_factor_verify",
+    "two_factor_recovery_codes",
 )
 
 

@@ -51,7 +51,11 @@ INSTALLED_APPS = [
     "auditlog",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "zhenhai_so",
+    "zhenhai_so.security",
     "registry",
     "evaluation",
     "procurement",
@@ -69,9 +73,12 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "zhenhai_so.security.middleware.AbsoluteSessionLifetimeMiddleware",
+    "zhenhai_so.security.middleware.TwoFactorRequiredMiddleware",
     "zhenhai_so.middleware.PasswordChangeRequiredMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
     # Axes must come last: it turns a locked-out login into its own response.
@@ -167,6 +174,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
     {"NAME": "zhenhai_so.validators.CharacterClassValidator"},
+    {"NAME": "zhenhai_so.security.validators.PasswordHistoryValidator"},
 ]
 PASSWORD_HASHERS = env.list(
     "PASSWORD_HASHERS",
@@ -190,6 +198,16 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
+SESSION_ABSOLUTE_SECONDS = env.int("SESSION_ABSOLUTE_SECONDS", default=8 * 60 * 60)
+
+# Second factor (django-otp, TOTP + recovery codes) for these roles; `make run` empties it.
+OTP_REQUIRED_ROLES = env.list(
+    "OTP_REQUIRED_ROLES",
+    default=["bureau_staff", "system_admin", "security_admin", "audit_admin"],
+)
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Zhenhai SO portal")
+ACCOUNT_IDLE_DAYS = env.int("ACCOUNT_IDLE_DAYS", default=90)
+AUDIT_RETENTION_DAYS = 190
 
 # --- Transport security: on unless explicitly relaxed (make run relaxes it for plain HTTP).
 SECURE_COOKIES = env.bool("SECURE_COOKIES", default=not DEBUG)

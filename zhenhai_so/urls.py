@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from . import views
+from .security import views as security_views
 
 user_patterns = (
     [
@@ -12,6 +13,8 @@ user_patterns = (
         path("new/", views.user_create, name="create"),
         path("<int:pk>/", views.user_edit, name="edit"),
         path("<int:pk>/reset-password/", views.user_reset_password, name="reset_password"),
+        path("<int:pk>/unlock/", security_views.user_unlock, name="unlock"),
+        path("<int:pk>/reset-two-factor/", security_views.user_two_factor_reset, name="reset_2fa"),
     ],
     "users",
 )
@@ -34,6 +37,7 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", views.PortalPasswordChangeView.as_view(), name="password_change"),
+    path("accounts/two-factor/", include("zhenhai_so.security.urls")),
     # Anyone, signed in or not, may switch the language (the login page offers it).
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("users/", include(user_patterns)),
