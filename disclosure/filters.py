@@ -12,7 +12,10 @@ from . import selectors
 
 
 def _years():
-    return [(y, str(y)) for y in range(timezone.localdate().year, 2012, -1)]
+    # TypedChoiceFilter offers no empty choice of its own: without one the newest year would
+    # look selected on an unfiltered page.
+    years = [(y, str(y)) for y in range(timezone.localdate().year, 2012, -1)]
+    return [("", "---------"), *years]
 
 
 def _procurement_choices(model: str, enum: str):

@@ -372,3 +372,9 @@ def test_excellent_teams_and_brands_pages_list_them_by_year(client, township):
     assert _names(client.get(reverse("disclosure:brands"))) == ["蛟川善治"]
     rows = _csv_rows(client.get(reverse("disclosure:awards"), {"export": "csv"}))
     assert [r[2] for r in rows[1:]] == ["红领巾志愿队", "夕阳红服务队"]
+
+
+def test_year_filters_start_empty_so_an_unfiltered_page_shows_every_year(client):
+    html = client.get(reverse("disclosure:projects")).content.decode()
+    select = re.search(r'<select name="year".*?</select>', html, re.S).group(0)
+    assert re.search(r'<option value="" selected>', select)
