@@ -6,11 +6,13 @@ from django.contrib.auth.decorators import permission_required
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
+from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from zhenhai_so import jobs
 from zhenhai_so.excel import export_response
 from zhenhai_so.pagination import paginate, querystring_without_page
 
@@ -207,6 +209,22 @@ def _organisation_rows(queryset):
         )
 
 
+@jobs.export_builder
+def organisation_export(*, user, params: dict) -> jobs.Export:
+    """The organisation list's export as a background job: the list's filter from the query
+    string in ``params``, scoped to the user who asked."""
+    organisations = Organisation.objects.visible_to(user).for_list()
+    query = QueryDict(params.get("query", ""))
+    queryset = OrganisationFilter(query, queryset=organisations, user=user).qs
+    sheet = jobs.Sheet(
+        _("Organisations"),
+        ORGANISATION_EXPORT_HEADERS,
+        _organisation_rows(queryset),
+        queryset.count(),
+    )
+    return jobs.Export("organisations", [sheet])
+
+
 @permission_required("registry.view_organisation", raise_exception=True)
 @require_GET
 def organisation_list(request):
@@ -215,6 +233,17 @@ def organisation_list(request):
     if request.GET.get("export") == "xlsx":
         if not request.user.has_perm("registry.export_organisation"):
             raise PermissionDenied
+        if org_filter.qs.count() > jobs.background_rows():
+            query = request.GET.copy()
+            query.pop("export", None)
+            download = jobs.start_export(
+                user=request.user,
+                kind=organisation_export,
+                title=_("Organisations"),
+                params={"query": query.urlencode()},
+            )
+            jobs.message_queued(request, download)
+            return redirect("jobs:download_detail", pk=download.pk)
         return export_response(
             "organisations",
             _("Organisations"),

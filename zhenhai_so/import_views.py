@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from . import jobs as background
 from .excel import XLSX_CONTENT_TYPE, content_disposition
 from .forms import PortalForm
 from .importing import (
@@ -29,7 +30,6 @@ from .importing import (
     export_workbook,
     get_kind,
     import_job_apply,
-    import_job_create,
 )
 from .models import ImportJob
 from .pagination import paginate
@@ -101,11 +101,17 @@ def start(request, kind):
     """The upload form and the user's earlier imports of this kind."""
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        job = import_job_create(
-            user=request.user, kind=kind, uploaded_file=form.cleaned_data["file"]
+        # A large file is checked by a task (issue 7); the job page shows its progress.
+        job = background.import_job_upload(
+            user=request.user,
+            kind=kind,
+            uploaded_file=form.cleaned_data["file"],
+            remote_addr=_remote_addr(request),
         )
         if job.state == ImportJob.State.FAILED:
             messages.error(request, job.message)
+        elif job.state == ImportJob.State.UPLOADED:
+            background.message_queued(request, job)
         return redirect("imports:job", kind=kind.name, pk=job.pk)
     jobs = ImportJob.objects.owned_by(request.user).filter(kind=kind.name)
     return render(
@@ -149,6 +155,14 @@ def apply(request, kind, pk):
         return redirect("imports:job", kind=kind.name, pk=import_job.pk)
     form = ApplyForm(request.POST)
     form.is_valid()
+    if import_job.rows_total > background.background_rows():
+        import_job = background.import_job_queue_apply(
+            job=import_job,
+            skip_invalid=form.cleaned_data.get("skip_invalid", False),
+            remote_addr=_remote_addr(request),
+        )
+        background.message_queued(request, import_job)
+        return redirect("imports:job", kind=kind.name, pk=import_job.pk)
     import_job = import_job_apply(
         job=import_job,
         skip_invalid=form.cleaned_data.get("skip_invalid", False),

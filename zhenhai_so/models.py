@@ -1,10 +1,12 @@
 """The portal's user: one role, and for township offices the township they serve."""
 
 import uuid
+from datetime import timedelta
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .roles import Role
@@ -97,11 +99,16 @@ class ImportJob(models.Model):
     uploaded → previewed → applied | failed. ``counts``, ``errors`` and ``rows_done`` are written
     by the service that runs the import, so a Celery task can run ``import_job_apply`` on a large
     file later and a page can poll ``rows_done`` / ``rows_total`` for a progress bar.
+
+    A large file (``zhenhai_so.jobs``) waits in *uploaded* for its check and in *applying* for its
+    write, each run by a task; ``queued_at`` is when it was last handed to the broker, so the
+    sweeper can hand it again when the broker lost it.
     """
 
     class State(models.TextChoices):
         UPLOADED = "uploaded", _("Uploaded")
         PREVIEWED = "previewed", _("Previewed")
+        APPLYING = "applying", _("Being saved")
         APPLIED = "applied", _("Applied")
         FAILED = "failed", _("Failed")
 
@@ -124,6 +131,9 @@ class ImportJob(models.Model):
     rows_done = models.PositiveIntegerField(_("rows done"), default=0)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     applied_at = models.DateTimeField(_("applied at"), null=True, blank=True)
+    queued_at = models.DateTimeField(_("queued at"), null=True, blank=True)
+    # The uploader's address, for the audit entries a task writes on their behalf.
+    remote_addr = models.GenericIPAddressField(null=True, blank=True)
 
     objects = ImportJobQuerySet.as_manager()
 
@@ -132,7 +142,10 @@ class ImportJob(models.Model):
         verbose_name_plural = _("import jobs")
         ordering = ["-created_at", "-id"]
         default_permissions = ()  # who may import is each kind's permissions, not the job's
-        indexes = [models.Index(fields=["user", "kind", "-created_at"], name="importjob_user_idx")]
+        indexes = [
+            models.Index(fields=["user", "kind", "-created_at"], name="importjob_user_idx"),
+            models.Index(fields=["state", "queued_at"], name="importjob_queued_idx"),
+        ]
 
     def __str__(self):
         return f"{self.kind} {self.original_name} ({self.get_state_display()})"
@@ -190,3 +203,129 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.title
+
+
+# ---------------------------------------------------------------------------------------------
+# Background work (zhenhai_so.jobs): exports built by a task, and the scheduled tasks' last runs.
+
+DOWNLOAD_DAYS = 7
+
+
+class DownloadQuerySet(models.QuerySet):
+    def owned_by(self, user):
+        """A download is private to the user who asked for it (anyone else gets 404)."""
+        return self.filter(user=user)
+
+    def available(self, now=None):
+        """Not expired yet: the user's "My downloads" page."""
+        return self.filter(expires_at__gt=now or timezone.now())
+
+    def expired(self, now=None):
+        return self.filter(expires_at__lte=now or timezone.now())
+
+    def stuck(self, before):
+        """Queued but not picked up since ``before``: the broker lost them or was down."""
+        return self.filter(state=Download.State.QUEUED, queued_at__lt=before)
+
+
+def _download_upload_to(download, filename):
+    return f"downloads/{download.uuid}.xlsx"
+
+
+def _in_seven_days():
+    return timezone.now() + timedelta(days=DOWNLOAD_DAYS)
+
+
+class Download(models.Model):
+    """An export built in the background: queued → running → done | failed.
+
+    ``kind`` is the dotted path of the builder (a function marked ``@jobs.export_builder``) and
+    ``params`` what it needs (the list's query string, a year); the task runs the builder with
+    the user who asked, so the file holds only what that user may see. The file stays in the
+    user's "My downloads" for seven days, then the nightly clean-up deletes it.
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="downloads"
+    )
+    kind = models.CharField(_("kind"), max_length=120)
+    title = models.CharField(_("title"), max_length=200)
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.QUEUED)
+    rows_total = models.PositiveIntegerField(_("rows"), default=0)
+    rows_done = models.PositiveIntegerField(_("rows done"), default=0)
+    file = models.FileField(_("file"), upload_to=_download_upload_to, max_length=200, blank=True)
+    filename = models.CharField(_("file name"), max_length=200, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    queued_at = models.DateTimeField(_("queued at"), default=timezone.now)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires at"), default=_in_seven_days, db_index=True)
+
+    objects = DownloadQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("download")
+        verbose_name_plural = _("downloads")
+        ordering = ["-created_at", "-id"]
+        default_permissions = ()  # who may export is the export's permission, not the row's
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="download_user_idx"),
+            models.Index(fields=["state", "queued_at"], name="download_queued_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(state="done") | models.Q(finished_at__isnull=False),
+                name="download_done_has_finished_at",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(rows_done__lte=models.F("rows_total")),
+                name="download_rows_done_lte_total",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.title} ({self.get_state_display()})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in (self.State.DONE, self.State.FAILED)
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.rows_done / self.rows_total) if self.rows_total else 0
+
+
+class TaskRun(models.Model):
+    """The last run of each scheduled task, written by the task itself (``jobs.record_run``)
+    and shown with the beat schedule to system administrators."""
+
+    class Outcome(models.TextChoices):
+        RUNNING = "running", _("Running")
+        OK = "ok", _("Succeeded")
+        FAILED = "failed", _("Failed")
+
+    task = models.CharField(_("task"), max_length=200, unique=True)
+    started_at = models.DateTimeField(_("started at"))
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices)
+    result = models.CharField(_("result"), max_length=300, blank=True)
+    runs = models.PositiveIntegerField(_("runs"), default=0)
+
+    class Meta:
+        verbose_name = _("task run")
+        verbose_name_plural = _("task runs")
+        ordering = ["task"]
+        default_permissions = ()
+        permissions = [("view_schedule", _("Can view the schedule of background tasks"))]
+
+    def __str__(self):
+        return f"{self.task} {self.get_outcome_display()}"

@@ -65,6 +65,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ],
     Role.SYSTEM_ADMIN: [
         "zhenhai_so.manage_users",
+        "zhenhai_so.view_schedule",
         "zhenhai_so.view_reference",
         "evaluation.add_indicatorsystem",
         "evaluation.change_indicatorsystem",
