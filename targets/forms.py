@@ -125,15 +125,14 @@ class ReviewForm(PortalForm):
 
 
 class MilestoneForm(PortalModelForm):
+    evidence_link = forms.URLField(
+        label=_("Evidence link"), required=False, max_length=200, assume_scheme="https"
+    )
+
     class Meta:
         model = Milestone
         fields = ["completed_on", "evidence_file", "evidence_link", "note"]
         widgets = {"completed_on": forms.DateInput(attrs={"type": "date"})}
-        field_classes = {"evidence_link": forms.URLField}
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["evidence_link"].assume_scheme = "https"
 
     def clean_completed_on(self):
         day = self.cleaned_data.get("completed_on")

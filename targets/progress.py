@@ -259,16 +259,26 @@ def _safe_compute(target, **kwargs) -> MetricResult:
         return metrics.no_data(metrics.NOT_YET, error=str(error))
 
 
-def evaluate(target: Target, *, as_of: datetime.date, township_id: int | None = None) -> Progress:
+def evaluate(
+    target: Target,
+    *,
+    as_of: datetime.date,
+    township_id: int | None = None,
+    baselines: dict | None = None,
+) -> Progress:
     """The target's value, status and status inputs as of the date, district-wide or for one
-    township."""
+    township. A baseline the target does not state is its value on the baseline date: taken from
+    ``baselines`` (stored snapshots, see ``stored_baselines``) when given there, else computed."""
     if target.annual:
         return _evaluate_annual(target, as_of=as_of, township_id=township_id)
     result = _safe_compute(target, as_of=as_of, township_id=township_id)
     baseline = target.baseline
     baseline_date = target.effective_baseline_date
     if baseline is None and result.value is not None and target.comparator != Comparator.TRACKED:
-        baseline = _safe_compute(target, as_of=baseline_date, township_id=township_id).value
+        if baselines is not None and target.pk in baselines:
+            baseline = baselines[target.pk]
+        else:
+            baseline = _safe_compute(target, as_of=baseline_date, township_id=township_id).value
     inputs = status_for(
         value=result.value,
         comparator=target.comparator,
@@ -339,5 +349,22 @@ def _evaluate_annual(target, *, as_of, township_id) -> Progress:
     )
 
 
+def stored_baselines(targets, township_id: int | None) -> dict:
+    """Values stored by the snapshot task on each target's baseline date, in one query. The
+    baseline date lies in the past, so its stored value is what a fresh computation gives unless
+    old records were corrected since (``snapshot_targets --as-of`` stores it again)."""
+    from .models import Snapshot
+
+    wanted = {t.pk: t.effective_baseline_date for t in targets if not t.annual}
+    rows = Snapshot.objects.filter(
+        target_id__in=wanted, township_id=township_id, as_of__in=set(wanted.values())
+    ).values_list("target_id", "as_of", "value")
+    return {pk: value for pk, day, value in rows if wanted[pk] == day and value is not None}
+
+
 def evaluate_plan(plan, *, as_of: datetime.date, township_id: int | None = None) -> list[Progress]:
-    return [evaluate(t, as_of=as_of, township_id=township_id) for t in plan.targets.for_dashboard()]
+    """Every target of the plan; the dashboard, its workbook and ``target_progress`` all read
+    this, so they show the same numbers."""
+    targets = list(plan.targets.for_dashboard())
+    baselines = stored_baselines(targets, township_id)
+    return [evaluate(t, as_of=as_of, township_id=township_id, baselines=baselines) for t in targets]

@@ -15,6 +15,11 @@ class RecordKind:
     row: Callable
     url: Callable
     ordering: tuple = ("pk",)
+    related: tuple = ()
+
+    def listed(self, records):
+        """The records in list order with what the rows read, so a page is one query."""
+        return records.select_related(*self.related).order_by(*self.ordering)
 
 
 def _url(name, *args):
@@ -55,6 +60,7 @@ RECORD_KINDS = {
         ],
         url=lambda o: _url("registry:organisation_detail", o.pk),
         ordering=("name", "pk"),
+        related=("township",),
     ),
     "community": RecordKind(
         headers=[
@@ -73,6 +79,7 @@ RECORD_KINDS = {
         ],
         url=lambda c: _url("registry:township_detail", c.township_id),
         ordering=("township__order", "code"),
+        related=("township",),
     ),
     "township": RecordKind(
         headers=[_("Township"), _("Counts")],
@@ -108,6 +115,7 @@ RECORD_KINDS = {
         ],
         url=lambda i: _url("registry:organisation_detail", i.organisation_id) + "?tab=inspections",
         ordering=("inspected_on", "pk"),
+        related=("organisation",),
     ),
     "list_entry": RecordKind(
         headers=[_("Organisation"), _("List"), _("Reason"), _("Listed on")],
@@ -119,6 +127,7 @@ RECORD_KINDS = {
         ],
         url=lambda e: _url("registry:organisation_detail", e.organisation_id) + "?tab=lists",
         ordering=("listed_on", "pk"),
+        related=("organisation",),
     ),
     "project": RecordKind(
         headers=[_("Project"), _("Township"), _("Contract amount"), _("Signed on"), _("Counts")],

@@ -201,10 +201,10 @@ def target_detail(request, pk, township_pk=None):
             raise PermissionDenied
         if result.records is None or kind is None:
             raise Http404
-        rows = (kind.row(obj) for obj in result.records.iterator(chunk_size=2000))
+        rows = (kind.row(obj) for obj in kind.listed(result.records).iterator(chunk_size=2000))
         return export_response(f"target-{target.code}", target.code, kind.headers, rows)
     page = (
-        paginate(request, result.records.order_by(*kind.ordering))
+        paginate(request, kind.listed(result.records))
         if kind and result.records is not None
         else None
     )

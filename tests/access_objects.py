@@ -8,6 +8,13 @@ from types import SimpleNamespace
 import pytest
 
 OBJECTS = {
+    "targets:target_detail": lambda o: {"pk": o.target.pk},
+    "targets:target_township": lambda o: {"pk": o.target.pk, "township_pk": o.township.pk},
+    "targets:milestone_edit": lambda o: {"pk": o.milestone.pk},
+    "targets:report_start": lambda o: {"year": 2020, "quarter": 4},
+    "targets:report_detail": lambda o: {"pk": o.quarterly_report.pk},
+    "targets:report_edit": lambda o: {"pk": o.quarterly_report.pk},
+    "targets:report_review": lambda o: {"pk": o.quarterly_report.pk, "action": "accept"},
     "users:edit": lambda o: {"pk": o.user.pk},
     "users:reset_password": lambda o: {"pk": o.user.pk},
     "users:unlock": lambda o: {"pk": o.user.pk},
@@ -29,10 +36,6 @@ OBJECTS = {
     "imports:job": lambda o: {"kind": "organisations", "pk": o.import_job.pk},
     "imports:apply": lambda o: {"kind": "organisations", "pk": o.import_job.pk},
     "imports:errors": lambda o: {"kind": "organisations", "pk": o.import_job.pk},
-    "jobs:download_detail": lambda o: {"pk": o.download.pk},
-    "jobs:download_progress": lambda o: {"pk": o.download.pk},
-    "jobs:download_file": lambda o: {"pk": o.download.pk},
-    "jobs:import_progress": lambda o: {"pk": o.import_job.pk},
     "procurement:project_detail": lambda o: {"pk": o.project.pk},
     "procurement:project_edit": lambda o: {"pk": o.project.pk},
     "procurement:project_action": lambda o: {"pk": o.project.pk, "action": "approve"},
@@ -62,10 +65,18 @@ def access_objects(township, township_user, staff):
         ProjectFactory,
         TrainingFactory,
     )
-    from zhenhai_so.models import Download, ImportJob
+    from zhenhai_so.models import ImportJob
 
     organisation = OrganisationFactory(township=township)
+    from targets.models import Milestone, QuarterlyReport, Target
+
+    target = Target.objects.get(plan__code="zhenhai-2018-2020", code="C7")
     return SimpleNamespace(
+        target=target,
+        milestone=Milestone.objects.filter(target=target).first(),
+        quarterly_report=QuarterlyReport.objects.create(
+            plan=target.plan, township=township, year=2020, quarter=3
+        ),
         township=township,
         user=township_user,
         organisation=organisation,
@@ -89,9 +100,6 @@ def access_objects(township, township_user, staff):
             counts={"new": 1, "updated": 0, "unchanged": 0, "invalid": 1},
             errors=[[3, "名称", "This column is required."]],
             rows_total=2,
-        ),
-        download=Download.objects.create(
-            user=township_user, kind="registry.views.organisation_export", title="社会组织"
         ),
         project=ProjectFactory(organisation=organisation),
         finished_project=_finished_project(organisation),

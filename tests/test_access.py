@@ -43,15 +43,6 @@ ACCESS = {
     "set_language": everyone(302, anon=302),  # GET only redirects back; POST switches
     "notifications:list": everyone(200),
     "notifications:read": everyone(405),
-    # Background work: a download or import job is its owner's alone (the walk's belong to the
-    # township user), so everyone else gets 404; the walk's download is still queued, so even
-    # its owner gets 404 for the file.
-    "jobs:download_list": everyone(200),
-    "jobs:download_detail": {**everyone(404), TOWNSHIP: 200},
-    "jobs:download_progress": {**everyone(404), TOWNSHIP: 200},
-    "jobs:download_file": everyone(404),
-    "jobs:import_progress": {**everyone(404), TOWNSHIP: 200},
-    "jobs:schedule": only(SYSADMIN),
     "users:list": only(SYSADMIN, SECADMIN),
     "users:create": only(SYSADMIN, SECADMIN),
     "users:edit": only(SYSADMIN, SECADMIN),
@@ -84,6 +75,16 @@ ACCESS = {
     "registry:annual_report_list_overdue": only(STAFF, status=405),
     "registry:inspection_list": only(*REGISTER_READERS),
     "registry:list_entry_list": only(*REGISTER_READERS),
+    # targets: township offices are redirected to their own township's target page.
+    "targets:dashboard": only(*REGISTER_READERS),
+    "targets:target_detail": {**only(STAFF, LEADER), TOWNSHIP: 302},
+    "targets:target_township": only(*REGISTER_READERS),
+    "targets:milestone_edit": only(STAFF),
+    "targets:report_board": only(*REGISTER_READERS),
+    "targets:report_start": only(TOWNSHIP, status=405),
+    "targets:report_detail": only(*REGISTER_READERS),
+    "targets:report_edit": only(TOWNSHIP),
+    "targets:report_review": only(STAFF, status=405),
     # Imports: the walk's kind is "organisations", which township offices may import (filed
     # ones of their own township, forced by the importer), so the kind-wide pages answer them
     # 200 and are not township records (IMPORT_KIND_PAGES below). The job pages are walked with
