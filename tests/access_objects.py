@@ -36,6 +36,10 @@ OBJECTS = {
     "imports:job": lambda o: {"kind": "organisations", "pk": o.import_job.pk},
     "imports:apply": lambda o: {"kind": "organisations", "pk": o.import_job.pk},
     "imports:errors": lambda o: {"kind": "organisations", "pk": o.import_job.pk},
+    "jobs:download_detail": lambda o: {"pk": o.download.pk},
+    "jobs:download_progress": lambda o: {"pk": o.download.pk},
+    "jobs:download_file": lambda o: {"pk": o.download.pk},
+    "jobs:import_progress": lambda o: {"pk": o.import_job.pk},
     "procurement:project_detail": lambda o: {"pk": o.project.pk},
     "procurement:project_edit": lambda o: {"pk": o.project.pk},
     "procurement:project_action": lambda o: {"pk": o.project.pk, "action": "approve"},
@@ -65,7 +69,7 @@ def access_objects(township, township_user, staff):
         ProjectFactory,
         TrainingFactory,
     )
-    from zhenhai_so.models import ImportJob
+    from zhenhai_so.models import Download, ImportJob
 
     organisation = OrganisationFactory(township=township)
     from targets.models import Milestone, QuarterlyReport, Target
@@ -100,6 +104,9 @@ def access_objects(township, township_user, staff):
             counts={"new": 1, "updated": 0, "unchanged": 0, "invalid": 1},
             errors=[[3, "名称", "This column is required."]],
             rows_total=2,
+        ),
+        download=Download.objects.create(
+            user=township_user, kind="registry.views.organisation_export", title="社会组织"
         ),
         project=ProjectFactory(organisation=organisation),
         finished_project=_finished_project(organisation),

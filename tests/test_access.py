@@ -43,6 +43,15 @@ ACCESS = {
     "set_language": everyone(302, anon=302),  # GET only redirects back; POST switches
     "notifications:list": everyone(200),
     "notifications:read": everyone(405),
+    # Background work: a download or import job is its owner's alone (the walk's belong to the
+    # township user), so everyone else gets 404; the walk's download is still queued, so even
+    # its owner gets 404 for the file.
+    "jobs:download_list": everyone(200),
+    "jobs:download_detail": {**everyone(404), TOWNSHIP: 200},
+    "jobs:download_progress": {**everyone(404), TOWNSHIP: 200},
+    "jobs:download_file": everyone(404),
+    "jobs:import_progress": {**everyone(404), TOWNSHIP: 200},
+    "jobs:schedule": only(SYSADMIN),
     "users:list": only(SYSADMIN, SECADMIN),
     "users:create": only(SYSADMIN, SECADMIN),
     "users:edit": only(SYSADMIN, SECADMIN),

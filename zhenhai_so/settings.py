@@ -122,9 +122,10 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Logs and carries on without the cache when Redis is down or hung (issue 7).
+            "BACKEND": "zhenhai_so.cache.DegradingRedisCache",
             "LOCATION": REDIS_URL,
-            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
 else:
@@ -143,13 +144,48 @@ CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_BROKER_CONNECTION_TIMEOUT = 3
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 3, "socket_timeout": 3}
+# Redis down or hung must not hold a page for long (issue 7): connecting and every socket read
+# give up after 2 s, a publish is tried once (the job row is saved first and the sweeper hands it
+# over again), and nothing waits for results (the task writes its outcome to its job row), which
+# also keeps the web process from connecting to the result store when it sends a task.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 2,
+    "socket_timeout": 2,
+    "max_retries": 1,
+}
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
+CELERY_REDIS_SOCKET_TIMEOUT = 2
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A task whose worker died without acknowledging it (acks_late) goes back to the queue after
+# the visibility timeout, which must be longer than the longest task (the hard time limit).
+CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = env.int(
+    "CELERY_VISIBILITY_TIMEOUT", default=2 * 60 * 60
+)
+# Imports and exports above this many rows run as tasks with a progress bar (issue 7).
+BACKGROUND_ROWS = env.int("BACKGROUND_ROWS", default=2000)
 CELERY_BEAT_SCHEDULE: dict = {
     # registry: after 31 May, tell staff who has not reported for last year (once a year).
     "registry-remind-overdue-annual-reports": {
         "task": "registry.tasks.remind_overdue_annual_reports",
         "schedule": crontab(hour=8, minute=0),
+    },
+    # Background work (zhenhai_so.jobs): hand lost jobs to the broker again; delete expired
+    # downloads and week-old import files.
+    "jobs-requeue-stuck": {
+        "task": "zhenhai_so.tasks.requeue_stuck_jobs",
+        "schedule": crontab(minute="*/5"),
+    },
+    "jobs-clean-up-files": {
+        "task": "zhenhai_so.tasks.clean_up_files",
+        "schedule": crontab(hour=3, minute=0),
+    },
+    # evaluation: staff told of grades expiring within 90 days (once per evaluation and month).
+    "evaluation-remind-expiring": {
+        "task": "evaluation.tasks.remind_expiring_evaluations",
+        "schedule": crontab(hour=8, minute=10),
     },
     # targets: every target's value for "today" each night, and at each quarter end.
     "targets-snapshot-today": {

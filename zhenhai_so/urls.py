@@ -48,6 +48,7 @@ urlpatterns = [
     path("party/", include("partybuilding.urls")),
     path("evaluation/", include("evaluation.urls")),
     path("imports/", include("zhenhai_so.import_urls")),
+    path("jobs/", include("zhenhai_so.job_urls")),
     path("public/", include("disclosure.urls")),
     path("plan/", include("targets.urls")),
     path("admin/", admin.site.urls),
