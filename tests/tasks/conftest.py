@@ -28,3 +28,16 @@ def eager_unless_worker(request):
 def workbook(make_row, n: int, start: int = 1):
     """An organisations workbook of ``n`` valid rows made by the ``org_row`` fixture."""
     return xlsx([make_row(serial=i) for i in range(start, start + n)])
+
+
+@pytest.fixture
+def reference_restored(django_db_blocker):
+    """For tests on ``transactional_db`` (request this fixture first): the flush at their end
+    empties the reference data every test database starts with, so load it again."""
+    yield
+    import os
+
+    from django.core.management import call_command
+
+    with django_db_blocker.unblock():
+        call_command("load_reference", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
