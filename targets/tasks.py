@@ -3,10 +3,24 @@
 import datetime
 
 from celery import shared_task
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from registry.models import Township
+from zhenhai_so.models import Notification, User
+from zhenhai_so.notifications import notify
+from zhenhai_so.roles import Role
 
 from . import services
-from .models import Plan, quarter_end
+from .models import Plan, QuarterlyReport, quarter_end, quarterly_report_due
+
+# Township offices are reminded a week before a report is due, and told once when it is late;
+# "when" is within two weeks of the due date, so a beat that was down for days still tells them,
+# while quarters long past (the board shows them) are not raked up again.
+REMIND_DAYS = datetime.timedelta(days=7)
+LATE_FOR = datetime.timedelta(days=14)
+ONE_DAY = datetime.timedelta(days=1)
 
 
 def _plans_running_on(day: datetime.date):
@@ -35,3 +49,69 @@ def snapshot_quarter_end() -> int:
         services.snapshot_store(plan=plan, as_of=yesterday)
         for plan in _plans_running_on(yesterday).filter(ends_on__gte=yesterday)
     )
+
+
+def _quarters_due_between(plan: Plan, first: datetime.date, last: datetime.date):
+    """(year, quarter) of the plan's quarters whose report is due between the two dates."""
+    year, quarter = plan.starts_on.year, (plan.starts_on.month - 1) // 3 + 1
+    while quarter_end(year, quarter) <= plan.ends_on:
+        if first <= quarterly_report_due(year, quarter) <= last:
+            yield year, quarter
+        year, quarter = (year + 1, 1) if quarter == 4 else (year, quarter + 1)
+
+
+@shared_task(acks_late=True)
+def remind_quarterly_reports(today: str | None = None) -> int:
+    """Daily (issue 7, "Reminders"): township offices are told of a quarterly report due within
+    7 days and of one that is late (due 15 days after the quarter, ``REPORT_GRACE_DAYS``), once
+    each per township and quarter; bureau staff of every report waiting for review, once per
+    submission. Returns the number of notifications created."""
+    today = datetime.date.fromisoformat(today) if today else timezone.localdate()
+    done = (QuarterlyReport.State.SUBMITTED, QuarterlyReport.State.ACCEPTED)
+    township_users: dict[int, list[User]] = {}
+    for user in User.objects.filter(role=Role.TOWNSHIP_OFFICE, is_active=True):
+        township_users.setdefault(user.township_id, []).append(user)
+    created = 0
+    for plan in Plan.objects.filter(starts_on__lte=today):
+        periods = [
+            *((y, q, "due") for y, q in _quarters_due_between(plan, today, today + REMIND_DAYS)),
+            *(
+                (y, q, "late")
+                for y, q in _quarters_due_between(plan, today - LATE_FOR, today - ONE_DAY)
+            ),
+        ]
+        for year, quarter, what in periods:
+            handed_in = set(
+                QuarterlyReport.objects.filter(
+                    plan=plan, year=year, quarter=quarter, state__in=done
+                ).values_list("township_id", flat=True)
+            )
+            due_on = quarterly_report_due(year, quarter)
+            for township in Township.objects.exclude(pk__in=handed_in).order_by("order"):
+                title = (
+                    _("The %(period)s quarterly report is due on %(date)s")
+                    if what == "due"
+                    else _("The %(period)s quarterly report is late (it was due on %(date)s)")
+                ) % {"period": f"{year}Q{quarter}", "date": due_on.isoformat()}
+                created += len(
+                    notify(
+                        users=township_users.get(township.pk, []),
+                        kind=Notification.Kind.REMINDER,
+                        title=title,
+                        link=reverse("targets:report_board"),
+                        key=f"quarterly-report-{what}-{plan.pk}-{township.pk}-{year}Q{quarter}",
+                    )
+                )
+    staff = list(User.objects.filter(role=Role.BUREAU_STAFF, is_active=True))
+    waiting = QuarterlyReport.objects.filter(state=QuarterlyReport.State.SUBMITTED)
+    for report in waiting.select_related("township").order_by("submitted_at", "pk"):
+        created += len(
+            notify(
+                users=staff,
+                kind=Notification.Kind.REVIEW,
+                title=_("%(report)s waits for review") % {"report": report},
+                link=reverse("targets:report_detail", kwargs={"pk": report.pk}),
+                key=f"quarterly-report-review-{report.pk}-{report.submitted_at:%Y%m%d%H%M%S}",
+            )
+        )
+    return created

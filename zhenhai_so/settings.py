@@ -187,6 +187,12 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "evaluation.tasks.remind_expiring_evaluations",
         "schedule": crontab(hour=8, minute=10),
     },
+    # targets: township offices told of a quarterly report due within 7 days or late, staff of
+    # reports waiting for review (once per key).
+    "targets-remind-quarterly-reports": {
+        "task": "targets.tasks.remind_quarterly_reports",
+        "schedule": crontab(hour=8, minute=20),
+    },
     # targets: every target's value for "today" each night, and at each quarter end.
     "targets-snapshot-today": {
         "task": "targets.tasks.snapshot_today",
