@@ -45,7 +45,8 @@ def test_real_services_when_urls_are_set():
         REDIS_URL="redis://127.0.0.1:6379/0",
     )
     assert probe["db"] == "django.db.backends.postgresql"
-    assert probe["cache"] == "django.core.cache.backends.redis.RedisCache"
+    # Django's Redis cache, logging and carrying on when Redis is down (zhenhai_so.cache)
+    assert probe["cache"] == "zhenhai_so.cache.DegradingRedisCache"
     assert probe["eager"] is False
     assert probe["broker"] == "redis://127.0.0.1:6379/0"
 
