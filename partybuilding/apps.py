@@ -22,7 +22,7 @@ class PartybuildingConfig(AppConfig):
             models.Training,
             models.TrainingEnrolment,
         ):
-            auditlog.register(model)
+            auditlog.register(model, exclude_fields=["version", "updated_at"])
 
         register(
             MenuItem("services", _("Party-building coverage"), "partybuilding:coverage",

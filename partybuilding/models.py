@@ -73,6 +73,8 @@ class PartyOrganisation(models.Model):
     established_on = models.DateField(_("established on"), db_index=True)
     dissolved_on = models.DateField(_("dissolved on"), null=True, blank=True)
     secretary = models.CharField(_("secretary"), max_length=50, blank=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
 
     objects = PartyOrganisationQuerySet.as_manager()
 
@@ -268,6 +270,8 @@ class Training(models.Model):
     title = models.CharField(_("title"), max_length=200)
     organiser = models.CharField(_("organiser"), max_length=100)
     attendees = models.PositiveIntegerField(_("attendees"), default=0)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
 
     objects = TrainingQuerySet.as_manager()
 

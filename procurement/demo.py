@@ -185,6 +185,9 @@ def load(ctx) -> list[str]:
         else:
             project.state = Project.State.RUNNING
     Project.objects.bulk_create(projects, batch_size=500)
+    for project in projects:  # numbered as services.project_create numbers a declared project
+        project.code = f"ZH-{project.year}-{project.pk:05d}"
+    Project.objects.bulk_update(projects, ["code"], batch_size=500)
 
     evaluations = []
     for project in projects:

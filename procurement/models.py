@@ -168,6 +168,12 @@ class Project(models.Model):
         FINISHED = "finished", _("Finished")
         TERMINATED = "terminated", _("Terminated")
 
+    code = models.CharField(
+        _("project number"),
+        max_length=30,
+        blank=True,
+        help_text=_("Given when the project is declared, e.g. ZH-2019-00042."),
+    )
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
     name = models.CharField(_("project name"), max_length=200)
     buyer = models.CharField(_("buying department"), max_length=100, db_index=True)
@@ -230,6 +236,11 @@ class Project(models.Model):
             ("export_procurement", _("Can export projects, catalogues, awards and brands")),
         ]
         constraints = [
+            # The number is the import key (DESIGN.md contract 3). It is blank only between the
+            # insert and the update that numbers a new project by its id (services.project_create).
+            models.UniqueConstraint(
+                fields=["code"], condition=~Q(code=""), name="project_code_unique"
+            ),
             models.CheckConstraint(
                 condition=Q(ends_on__gte=models.F("starts_on")), name="project_ends_after_start"
             ),

@@ -27,6 +27,7 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
 EDITABLE_STATES = frozenset({State.DECLARED, State.APPROVED, State.RUNNING, State.MIDTERM_REVIEWED})
 
 PROJECT_FIELDS = [
+    "code",
     "channel",
     "name",
     "buyer",
@@ -57,22 +58,30 @@ def allowed_actions(project: Project) -> list[str]:
     return [action for action, (sources, _to) in TRANSITIONS.items() if project.state in sources]
 
 
-def personnel_cap_for(date: datetime.date | None) -> Decimal | None:
-    cap = PersonnelCostCap.objects.in_force_on(date) if date else None
+def personnel_cap_for(date: datetime.date | None, caps=None) -> Decimal | None:
+    """The cap in force on the date: from ``caps`` (all caps, oldest first, as an import loads
+    them once) or from the database."""
+    if date is None:
+        return None
+    if caps is not None:
+        in_force = [c for c in caps if c.effective_from <= date]
+        return in_force[-1].cap_percent if in_force else None
+    cap = PersonnelCostCap.objects.in_force_on(date)
     return cap.cap_percent if cap else None
 
 
-def check_personnel_share(project: Project) -> None:
+def check_personnel_share(project: Project, *, caps=None) -> None:
     """Refuse a social-work service project whose personnel-cost share exceeds the cap in force
     on its signing date (or its start).
 
     Plan 2018–2020 三(四)3: "将专业社工服务项目列支本组织专门从事社工服务的人员工资经费比例从
     现有区公益创投资金管理办法中的30% 提高到60%"; the caps and their dates are data
-    (``PersonnelCostCap``, loaded by ``procurement/reference.py``).
+    (``PersonnelCostCap``, loaded by ``procurement/reference.py``). The importer passes
+    ``caps`` so that a sheet of many rows reads them once.
     """
     if not project.is_social_work or project.personnel_share is None:
         return
-    cap = personnel_cap_for(project.cap_date)
+    cap = personnel_cap_for(project.cap_date, caps)
     if cap is not None and project.personnel_share > cap:
         raise ValidationError(
             {
@@ -80,7 +89,7 @@ def check_personnel_share(project: Project) -> None:
                     "A social-work service project may spend at most %(cap)s%% on personnel "
                     "(the cap in force on %(date)s)."
                 )
-                % {"cap": cap.normalize(), "date": project.cap_date.isoformat()}
+                % {"cap": f"{cap.normalize():f}", "date": project.cap_date.isoformat()}
             }
         )
 
@@ -94,11 +103,32 @@ def _validated_save(project: Project) -> Project:
     return project
 
 
+def project_code_for(project: Project) -> str:
+    """The number a declared project gets, ``ZH-<year>-<id, five digits>`` (the numbering the
+    migration gave the existing ones); a suffix when an imported project already holds it."""
+    code = f"ZH-{project.year}-{project.pk:05d}"
+    taken = set(
+        Project.objects.filter(code__startswith=code)
+        .exclude(pk=project.pk)
+        .values_list("code", flat=True)
+    )
+    suffix = 1
+    candidate = code
+    while candidate in taken:
+        suffix += 1
+        candidate = f"{code}-{suffix}"
+    return candidate
+
+
 @transaction.atomic
 def project_create(*, data: dict, actor) -> Project:
-    """Declare a project (state ``declared``); the township defaults to the organisation's."""
+    """Declare a project (state ``declared``); the township defaults to the organisation's.
+    The project number is given here, from the id, unless ``data`` brings one."""
     project = Project(**{k: v for k, v in data.items() if k in PROJECT_FIELDS})
     _validated_save(project)
+    if not project.code:
+        project.code = project_code_for(project)
+        project.save(update_fields=["code"])
     ProjectStep.objects.create(
         project=project, from_state="", to_state=project.state, actor=actor, note=""
     )

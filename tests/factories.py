@@ -123,6 +123,7 @@ class ProjectFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = "procurement.Project"
 
+    code = factory.Sequence(lambda n: f"ZH-T-{n:05d}")
     channel = "purchase"
     name = factory.Sequence(lambda n: f"测试服务项目{n}")
     buyer = "区民政局"
