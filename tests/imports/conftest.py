@@ -3,6 +3,7 @@
 import io
 
 import pytest
+from django.utils import translation
 from openpyxl import Workbook
 
 from registry.resources import AnnualReportsKind, OrganisationsKind
@@ -87,3 +88,12 @@ def report_row():
         return row
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def english(client, settings):
+    """Messages in English, in code and in pages, so that assertions read as the source strings
+    (``test_messages_are_in_chinese_by_default`` checks the default)."""
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    with translation.override("en"):
+        yield

@@ -4,6 +4,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from zhenhai_so.importing import (
     CellError,
@@ -104,3 +105,8 @@ def test_choices_by_label_or_value():
     assert parse_choice("QUALIFIED", choices) == "qualified"
     with pytest.raises(CellError, match="合格"):
         parse_choice("优秀", choices)
+
+
+def test_messages_are_in_chinese_by_default():
+    with translation.override("zh-hans"), pytest.raises(CellError, match="该列为必填项"):
+        parse_date(None, required=True)
