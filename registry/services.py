@@ -10,6 +10,7 @@ from django.db.models import Case, F, FilteredRelation, Q, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from zhenhai_so.models import Notification, User
 from zhenhai_so.notifications import notify
@@ -111,12 +112,21 @@ class TransitionNotAllowed(ValidationError):
     pass
 
 
+# How each action reads in a message ("cannot be submitted").
+ACTION_PARTICIPLES = {
+    "submit": gettext_lazy("submitted"),
+    "return": gettext_lazy("returned"),
+    "approve": gettext_lazy("approved"),
+    "reject": gettext_lazy("rejected"),
+}
+
+
 def _move(application, action: str, actor, note: str = "") -> None:
     allowed_from, to_state = TRANSITIONS[action]
     if application.state not in allowed_from:
         raise TransitionNotAllowed(
             _("An application in state “%(state)s” cannot be %(action)s."),
-            params={"state": application.get_state_display(), "action": action},
+            params={"state": application.get_state_display(), "action": ACTION_PARTICIPLES[action]},
             code="transition",
         )
     ApplicationStep.objects.create(

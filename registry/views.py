@@ -578,6 +578,8 @@ def _display(instance, field):
     if field.choices:
         return str(getattr(instance, f"get_{field.name}_display")())
     value = getattr(instance, field.name)
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
     return "" if value is None else str(value)
 
 

@@ -5,6 +5,7 @@ import datetime
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import translation
 
 from registry import services
 from registry.models import ApplicationStep, Organisation, OrgStatus, RegistrationApplication
@@ -212,3 +213,19 @@ def test_staff_queue_opens_on_submitted_applications(client_for, staff, township
     _draft(staff, township)
     response = client_for(staff).get(reverse("registry:application_list"))
     assert [a.pk for a in response.context["page"]] == [waiting.pk]
+
+
+def test_a_refused_transition_names_the_action_in_words(staff, township):
+    application = _draft(staff, township)
+    with translation.override("en"), pytest.raises(services.TransitionNotAllowed) as refused:
+        services.application_approve(application=application, actor=staff)
+    assert refused.value.messages == ["An application in state “Draft” cannot be approved."]
+
+
+def test_the_detail_page_shows_yes_or_no_for_a_proposed_flag(client_for, staff, township):
+    application = _draft(staff, township)
+    application.data["is_hub"] = False
+    application.save()
+    page = client_for(staff).get(reverse("registry:application_detail", args=[application.pk]))
+    assert page.status_code == 200
+    assert "False" not in page.content.decode()
