@@ -12,3 +12,9 @@ class PortalUserAdmin(UserAdmin):
     fieldsets = UserAdmin.fieldsets + (
         ("Portal", {"fields": ("full_name", "role", "township", "phone", "must_change_password")}),
     )
+
+    # Accounts are deactivated, never deleted: the audit log keeps naming who did what, and on
+    # PostgreSQL its append-only trigger refuses the UPDATE a deletion would make (auditlog sets
+    # the actor of the user's entries to NULL). The users page's "active" box does it.
+    def has_delete_permission(self, request, obj=None):
+        return False

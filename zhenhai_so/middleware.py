@@ -27,8 +27,10 @@ class PasswordChangeRequiredMiddleware:
     def __call__(self, request):
         user = request.user
         if user.is_authenticated and password_expired(user):
+            from .security.middleware import is_public
+
             match = _resolve(request.path_info)
-            allowed = match is not None and match.url_name in _ALLOWED
+            allowed = is_public(match) or (match is not None and match.url_name in _ALLOWED)
             if not allowed and not request.path_info.startswith(("/static/", "/media/")):
                 return redirect(reverse("password_change"))
         return self.get_response(request)

@@ -202,6 +202,20 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "targets.tasks.snapshot_quarter_end",
         "schedule": crontab(hour=0, minute=30),
     },
+    # security: idle accounts disabled and the audit hash chain checked daily; audit events
+    # older than AUDIT_RETENTION_DAYS purged monthly (SECURITY.md items 7 and 12).
+    "security-disable-idle-accounts": {
+        "task": "zhenhai_so.security.tasks.disable_idle_accounts",
+        "schedule": crontab(hour=2, minute=0),
+    },
+    "security-verify-audit-chain": {
+        "task": "zhenhai_so.security.tasks.verify_audit_chain",
+        "schedule": crontab(hour=2, minute=15),
+    },
+    "security-purge-audit": {
+        "task": "zhenhai_so.security.tasks.purge_audit",
+        "schedule": crontab(hour=2, minute=30, day_of_month=1),
+    },
 }
 
 # --- Accounts, passwords, login safety.

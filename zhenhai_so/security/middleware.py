@@ -26,11 +26,18 @@ TWO_FACTOR_ALLOWED = frozenset(
 _EXEMPT_PREFIXES = ("/static/", "/media/")
 
 
-def _url_name(path: str) -> str | None:
+def _resolve(path: str):
     try:
-        return resolve(path).url_name
+        return resolve(path)
     except Resolver404:
         return None
+
+
+def is_public(match) -> bool:
+    """True for a view marked ``@login_not_required`` (the public disclosure pages, the health
+    check, the login page): what anyone may open without signing in, a signed-in user who still
+    owes a password change or the second factor may open too."""
+    return match is not None and getattr(match.func, "login_required", True) is False
 
 
 class AbsoluteSessionLifetimeMiddleware:
@@ -74,10 +81,14 @@ class TwoFactorRequiredMiddleware:
             and user.role in settings.OTP_REQUIRED_ROLES
             and not user.is_verified()
             and not request.path_info.startswith(_EXEMPT_PREFIXES)
-            and _url_name(request.path_info) not in TWO_FACTOR_ALLOWED
+            and not self._allowed(_resolve(request.path_info))
         ):
             from .otp import has_confirmed_device
 
             target = "two_factor_verify" if has_confirmed_device(user) else "two_factor_setup"
             return redirect(f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")
         return self.get_response(request)
+
+    @staticmethod
+    def _allowed(match) -> bool:
+        return is_public(match) or (match is not None and match.url_name in TWO_FACTOR_ALLOWED)

@@ -1,0 +1,165 @@
+"""Reliability guards of issue 8: public pages past the password and two-factor gates, e-mail
+queueing with Redis down, the security beat entries, and accounts deactivated, never deleted."""
+
+import logging
+
+import pytest
+from django.contrib import admin
+from django.db import DatabaseError, connection, transaction
+from django.test import RequestFactory
+from django.urls import reverse
+from kombu.exceptions import OperationalError
+
+from tests.conftest import require_service
+from tests.factories import make_user
+from zhenhai_so.models import Notification, User
+from zhenhai_so.roles import Role
+from zhenhai_so.security.models import EventKind, SecurityEvent
+from zhenhai_so.security.services import record_event
+
+pytestmark = pytest.mark.django_db
+
+
+# --- The password-change and two-factor gates let public (@login_not_required) pages through.
+
+
+def test_a_user_who_must_change_the_password_still_sees_the_public_pages(client):
+    user = make_user("first_login", Role.BUREAU_STAFF, must_change_password=True)
+    client.force_login(user)
+    assert client.get(reverse("disclosure:search")).status_code == 200
+    assert client.get(reverse("healthz")).status_code == 200
+    # ...and nothing else: a portal page still leads to the change form.
+    response = client.get(reverse("registry:overview"))
+    assert response.status_code == 302 and response.url == reverse("password_change")
+
+
+@pytest.mark.otp
+def test_a_user_who_owes_the_second_factor_still_sees_the_public_pages(client, staff, settings):
+    assert staff.role in settings.OTP_REQUIRED_ROLES
+    client.force_login(staff)
+    assert client.get(reverse("disclosure:search")).status_code == 200
+    response = client.get(reverse("registry:overview"))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("two_factor_setup"))
+
+
+# --- Notifications: the e-mail task is queued after the commit and Redis may be down then.
+
+
+def test_notifications_survive_a_broker_that_is_down(
+    settings, staff, django_capture_on_commit_callbacks, monkeypatch, caplog
+):
+    from zhenhai_so.notifications import notify
+    from zhenhai_so.tasks import send_notification_emails
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    settings.EMAIL_ENABLED = True
+    staff.email = "staff@example.gov.cn"
+    staff.save()
+    monkeypatch.setattr(send_notification_emails, "delay", broker_down)
+    with caplog.at_level(logging.ERROR), django_capture_on_commit_callbacks(execute=True):
+        notify(users=[staff], kind="reminder", title="请审核")
+    notification = Notification.objects.get()
+    assert notification.emailed_at is None  # not marked sent: it was not
+    assert "could not queue the e-mail" in caplog.text
+
+
+# --- Celery beat runs the security commands.
+
+
+def test_the_security_commands_are_scheduled(settings):
+    tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert {
+        "zhenhai_so.security.tasks.disable_idle_accounts",
+        "zhenhai_so.security.tasks.verify_audit_chain",
+        "zhenhai_so.security.tasks.purge_audit",
+    } <= tasks
+    from zhenhai_so.celery import app
+
+    app.loader.import_default_modules()
+    for task in tasks:
+        assert task in app.tasks, task
+
+
+def test_the_scheduled_chain_check_alerts_the_administrators_when_broken(eager_tasks, auditor):
+    from zhenhai_so.security.tasks import AuditChainBroken, verify_audit_chain
+
+    events = [record_event(None, EventKind.EXPORT, detail=f"file {i}") for i in range(2)]
+    assert verify_audit_chain.delay().get() == 2
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ALTER TABLE security_securityevent DISABLE TRIGGER USER")
+    SecurityEvent.objects.filter(pk=events[0].pk).update(detail="edited")
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ALTER TABLE security_securityevent ENABLE TRIGGER USER")
+    with pytest.raises(AuditChainBroken):
+        verify_audit_chain.apply(throw=True)
+    alert = Notification.objects.get(user=auditor)
+    assert str(events[0].pk) in alert.title
+
+
+def test_the_scheduled_idle_check_and_purge_run(eager_tasks, staff):
+    import datetime
+
+    import time_machine
+    from django.utils import timezone
+
+    from zhenhai_so.security.tasks import disable_idle_accounts, purge_audit
+
+    with time_machine.travel(timezone.now() - datetime.timedelta(days=400), tick=False):
+        record_event(None, EventKind.EXPORT, detail="old")
+    User.objects.filter(pk=staff.pk).update(last_login=timezone.now() - datetime.timedelta(days=91))
+    assert disable_idle_accounts.delay().get() == [staff.username]
+    assert purge_audit.delay().get() == 1
+
+
+# --- Accounts are deactivated, never deleted.
+
+
+def test_the_admin_site_offers_no_user_deletion(sysadmin):
+    request = RequestFactory().get("/")
+    request.user = User(is_superuser=True, is_staff=True, is_active=True)
+    user_admin = admin.site._registry[User]
+    assert user_admin.has_delete_permission(request) is False
+    assert user_admin.has_delete_permission(request, sysadmin) is False
+    assert "delete_selected" not in user_admin.get_actions(request)
+
+
+def test_on_postgresql_the_users_page_deactivates_an_account_that_cannot_be_deleted(
+    client_for, secadmin, staff
+):
+    if connection.vendor != "postgresql":
+        require_service("PostgreSQL", "the append-only trigger exists only on PostgreSQL")
+    from auditlog.models import LogEntry
+
+    client = client_for(secadmin)
+    response = client.post(
+        reverse("users:edit", kwargs={"pk": staff.pk}),
+        {
+            "full_name": "离职人员",
+            "role": Role.BUREAU_STAFF,
+            "township": "",
+            "email": "",
+            "phone": "",
+            # "is_active" left out: the box is cleared
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    staff.refresh_from_db()
+    assert staff.is_active is False
+    assert LogEntry.objects.get_for_object(staff).filter(changes__icontains="is_active").exists()
+    # The user deleted instead: auditlog would null the actor of the user's entries, which the
+    # append-only trigger refuses, so the account stays with its history.
+    LogEntry.objects.create(
+        content_type_id=LogEntry.objects.get_for_object(staff).first().content_type_id,
+        object_pk=str(staff.pk),
+        object_repr=str(staff),
+        action=LogEntry.Action.UPDATE,
+        actor=staff,
+    )
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        staff.delete()
+    assert User.objects.filter(pk=staff.pk).exists()
