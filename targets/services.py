@@ -7,10 +7,14 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from registry.models import Community, Township
+from zhenhai_so.models import Notification, User
+from zhenhai_so.notifications import notify
+from zhenhai_so.roles import Role
 
 from .models import (
     Milestone,
@@ -234,7 +238,22 @@ def quarterly_report_submit(
     current.full_clean()
     current.save()
     _step(current, previous_state, State.SUBMITTED, user, at=now)
+    notify_waiting_for_review(current)
     return current
+
+
+def notify_waiting_for_review(report: QuarterlyReport, staff=None) -> list:
+    """Tell bureau staff that ``report`` waits for them; once per submission (the daily reminder
+    uses the same key, so it adds nothing for a report already announced)."""
+    if staff is None:
+        staff = User.objects.filter(role=Role.BUREAU_STAFF, is_active=True)
+    return notify(
+        users=staff,
+        kind=Notification.Kind.REVIEW,
+        title=_("%(report)s waits for review") % {"report": report},
+        link=reverse("targets:report_detail", kwargs={"pk": report.pk}),
+        key=f"quarterly-report-review-{report.pk}-{report.submitted_at:%Y%m%d%H%M%S}",
+    )
 
 
 def _review(report, user, to_state, reason, now):
@@ -249,6 +268,16 @@ def _review(report, user, to_state, reason, now):
     current.full_clean()
     current.save()
     _step(current, State.SUBMITTED, to_state, user, note=reason, at=now)
+    if to_state == State.RETURNED:
+        notify(
+            users=User.objects.filter(
+                role=Role.TOWNSHIP_OFFICE, township_id=current.township_id, is_active=True
+            ),
+            kind=Notification.Kind.RETURNED,
+            title=_("%(report)s was returned") % {"report": current},
+            body=reason,
+            link=reverse("targets:report_detail", kwargs={"pk": current.pk}),
+        )
     return current
 
 

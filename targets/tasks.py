@@ -105,13 +105,5 @@ def remind_quarterly_reports(today: str | None = None) -> int:
     staff = list(User.objects.filter(role=Role.BUREAU_STAFF, is_active=True))
     waiting = QuarterlyReport.objects.filter(state=QuarterlyReport.State.SUBMITTED)
     for report in waiting.select_related("township").order_by("submitted_at", "pk"):
-        created += len(
-            notify(
-                users=staff,
-                kind=Notification.Kind.REVIEW,
-                title=_("%(report)s waits for review") % {"report": report},
-                link=reverse("targets:report_detail", kwargs={"pk": report.pk}),
-                key=f"quarterly-report-review-{report.pk}-{report.submitted_at:%Y%m%d%H%M%S}",
-            )
-        )
+        created += len(services.notify_waiting_for_review(report, staff=staff))
     return created

@@ -10,7 +10,9 @@ from django.urls import reverse
 
 from targets import services
 from targets.models import QuarterlyReport
+from targets.tasks import remind_quarterly_reports
 from tests.targets.conftest import filled
+from zhenhai_so.models import Notification
 
 pytestmark = pytest.mark.django_db
 TZ = ZoneInfo("Asia/Shanghai")
@@ -81,6 +83,23 @@ def test_returned_report_keeps_what_was_entered_and_can_be_resubmitted(
     assert report.values.get(indicator__code="volunteers").value == "77"
     report = services.quarterly_report_submit(report=report, user=township_user)
     assert report.state == "submitted"
+
+
+def test_staff_hear_of_a_submission_at_once_and_the_township_of_a_return(
+    report, township_user, other_township_user, staff
+):
+    report = save(report, township_user)
+    report = services.quarterly_report_submit(report=report, user=township_user)
+    waiting = Notification.objects.filter(user=staff, kind=Notification.Kind.REVIEW)
+    assert [n.link for n in waiting] == [reverse("targets:report_detail", args=[report.pk])]
+    remind_quarterly_reports("2019-10-10")  # the daily reminder adds nothing for it
+    assert waiting.count() == 1
+    services.quarterly_report_return(report=report, user=staff, reason="请核实志愿者人数")
+    returned = Notification.objects.filter(kind=Notification.Kind.RETURNED)
+    assert [(n.user, n.body) for n in returned] == [(township_user, "请核实志愿者人数")]
+    assert not Notification.objects.filter(user=other_township_user).exclude(
+        kind=Notification.Kind.REMINDER
+    )
 
 
 def test_cannot_submit_with_required_figures_missing(report, township_user):
