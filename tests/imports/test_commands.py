@@ -67,8 +67,10 @@ def test_a_renamed_binary_is_refused_before_reading(tmp_path):
 
 
 def test_an_unknown_kind_is_an_error(tmp_path, org_row):
-    with pytest.raises(CommandError, match="known kinds: organisations, annual-reports"):
+    with pytest.raises(CommandError, match="Unknown kind 'planets'; known kinds: ") as error:
         call_command("import_data", "planets", str(_file(tmp_path, [org_row(1)])))
+    named = str(error.value).split("known kinds: ")[1].rstrip(".").split(", ")
+    assert {"organisations", "annual-reports", "evaluations", "projects"} <= set(named)
 
 
 def test_export_data_writes_what_import_data_reads_back_unchanged(tmp_path, township):

@@ -154,7 +154,7 @@ def test_snapshot_command_and_tasks(plan):
     assert "38 snapshots" in out.getvalue()
     from targets.tasks import snapshot_quarter_end
 
-    assert snapshot_quarter_end.delay().get() >= 0
+    assert snapshot_quarter_end.apply().get() >= 0  # in-process, whatever the broker
 
 
 def test_reference_load_is_idempotent():
