@@ -49,8 +49,8 @@ format: install
 	$(BIN)/ruff format .
 
 messages: install
-	$(BIN)/python manage.py makemessages -l zh_Hans --no-obsolete --ignore='.venv/*' --ignore='static/*' --ignore='staticfiles/*'
-	$(BIN)/python manage.py compilemessages --ignore='.venv/*'
+	$(TEST_ENV) $(BIN)/python manage.py makemessages -l zh_Hans --no-obsolete --ignore='.venv/*' --ignore='static/*' --ignore='staticfiles/*'
+	$(TEST_ENV) $(BIN)/python manage.py compilemessages --ignore='.venv/*'
 
 # Benchmarks on PostgreSQL (not timed tests): a district of BENCH_ORGS organisations, then the
 # pages' server time and query count, the import of 10,000 rows, the export of 20,000.
