@@ -80,6 +80,7 @@ MIDDLEWARE = [
     "zhenhai_so.security.middleware.AbsoluteSessionLifetimeMiddleware",
     "zhenhai_so.security.middleware.TwoFactorRequiredMiddleware",
     "zhenhai_so.middleware.PasswordChangeRequiredMiddleware",
+    "zhenhai_so.security.middleware.SecurityEventMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
     # Axes must come last: it turns a locked-out login into its own response.
     "axes.middleware.AxesMiddleware",

@@ -6,7 +6,6 @@ from django.contrib.auth.views import PasswordChangeView
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse, reverse_lazy
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -143,6 +142,8 @@ AUDIT_EXPORT_HEADERS = ["时间", "用户", "操作", "对象类型", "对象", 
 
 
 def _audit_entries(request):
+    from .security.views import safe_date
+
     entries = LogEntry.objects.select_related("actor", "content_type").order_by("-timestamp")
     q = request.GET.get("q", "").strip()
     if q:
@@ -153,9 +154,9 @@ def _audit_entries(request):
         )
     if (action := request.GET.get("action")) and action.isdigit():
         entries = entries.filter(action=int(action))
-    if since := parse_date(request.GET.get("since", "") or ""):
+    if since := safe_date(request.GET.get("since")):
         entries = entries.filter(timestamp__date__gte=since)
-    if until := parse_date(request.GET.get("until", "") or ""):
+    if until := safe_date(request.GET.get("until")):
         entries = entries.filter(timestamp__date__lte=until)
     return entries
 
@@ -163,6 +164,10 @@ def _audit_entries(request):
 @permission_required("zhenhai_so.view_auditlog", raise_exception=True)
 @require_GET
 def audit_list(request):
+    if request.GET.get("log") == "events":  # the security event log, the page's second tab
+        from .security.views import audit_events
+
+        return audit_events(request)
     entries = _audit_entries(request)
     if request.GET.get("export") == "xlsx":
         if not request.user.has_perm("zhenhai_so.export_auditlog"):

@@ -92,3 +92,54 @@ class TwoFactorRequiredMiddleware:
     @staticmethod
     def _allowed(match) -> bool:
         return is_public(match) or (match is not None and match.url_name in TWO_FACTOR_ALLOWED)
+
+
+# A spreadsheet a page answers is a list drawn from the register (an export); the file of a
+# finished background export was recorded as an export when it was asked for.
+_SPREADSHEET_TYPES = ("application/vnd.openxmlformats-officedocument.spreadsheetml", "text/csv")
+_DOWNLOAD_VIEWS = frozenset({"jobs:download_file"})
+
+
+class SecurityEventMiddleware:
+    """Record every file a signed-in user takes away (SECURITY.md item 11): a spreadsheet a page
+    answers is an export, any other file (a stored report, a finished background export) a
+    download. Keyed on the response, not on each view, so a page added later is covered too.
+    Needs the authentication middleware before it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        disposition = response.get("Content-Disposition", "")
+        if (
+            disposition
+            and response.status_code == 200
+            and getattr(request, "user", None) is not None
+            and request.user.is_authenticated
+        ):
+            match = request.resolver_match
+            view = match.view_name if match is not None else request.path_info
+            spreadsheet = response.get("Content-Type", "").startswith(_SPREADSHEET_TYPES)
+            kind = (
+                EventKind.EXPORT
+                if spreadsheet and view not in _DOWNLOAD_VIEWS
+                else EventKind.DOWNLOAD
+            )
+            record_event(request, kind, detail=f"{view}: {_filename(disposition)}"[:500])
+        return response
+
+
+def _filename(disposition: str) -> str:
+    """The file name of a Content-Disposition header (``filename*`` preferred), for the log."""
+    from urllib.parse import unquote
+
+    for part in disposition.split(";"):
+        key, _sep, value = part.strip().partition("=")
+        if key.lower() == "filename*" and "''" in value:
+            return unquote(value.split("''", 1)[1])
+    for part in disposition.split(";"):
+        key, _sep, value = part.strip().partition("=")
+        if key.lower() == "filename":
+            return value.strip('"')
+    return ""

@@ -1,6 +1,10 @@
-"""Signal receivers that write the security log: logins, logouts, lock-outs, role changes and
-password changes (SECURITY.md item 11). Nothing here logs a password: ``user_login_failed``
-hands over cleansed credentials, and only the user name is kept."""
+"""Signal receivers that write the security log: logins, logouts, lock-outs, role changes,
+deactivations, password changes, imports, queued exports and approvals (SECURITY.md item 11).
+Nothing here logs a password: ``user_login_failed`` hands over cleansed credentials, and only the
+user name is kept. Exports and downloads answered by a page are recorded by
+``middleware.SecurityEventMiddleware``."""
+
+import json
 
 from axes.signals import user_locked_out
 from django.contrib.auth import get_user_model
@@ -49,30 +53,166 @@ def remember_role(sender, instance, raw=False, **kwargs):
         instance._security_before = None
         return
     instance._security_before = (
-        User.objects.filter(pk=instance.pk).values_list("role", "township_id").first()
+        User.objects.filter(pk=instance.pk).values_list("role", "township_id", "is_active").first()
     )
+
+
+def _context() -> dict:
+    """The actor and address auditlog's middleware put in the request's context ({} outside a
+    request: a command or a task)."""
+    from auditlog.context import auditlog_value
+
+    try:
+        return auditlog_value.get()
+    except LookupError:
+        return {}
+
+
+def _actor(context: dict):
+    actor = context.get("actor")
+    return actor if getattr(actor, "is_authenticated", False) else None
 
 
 @receiver(post_save, sender=User, dispatch_uid="security_user_after")
 def record_role_change(sender, instance, created, raw=False, **kwargs):
-    from auditlog.context import auditlog_value
-
     before = getattr(instance, "_security_before", None)
     if raw or created or before is None:
         return
-    after = (instance.role, instance.township_id)
-    if before == after:
+    context = _context()
+    if before[:2] != (instance.role, instance.township_id):
+        record_event(
+            None,
+            EventKind.ROLE_CHANGE,
+            instance,
+            user=_actor(context),
+            address=context.get("remote_addr"),
+            detail=f"role {before[0]} -> {instance.role}; "
+            f"township {before[1]} -> {instance.township_id}",
+        )
+    if (
+        before[2]
+        and not instance.is_active
+        and not getattr(instance, "_security_event_recorded", 0)
+    ):
+        record_event(
+            None,
+            EventKind.ACCOUNT_DISABLED,
+            instance,
+            user=_actor(context),
+            address=context.get("remote_addr"),
+            detail="deactivated",
+        )
+
+
+# --- Imports, queued exports and approvals. ------------------------------------------------
+
+# A decision on someone's submission, by the model's audit entries: model label → (field, the
+# values that are a decision, or None for any value). Approving, rejecting and returning are
+# all decisions an auditor asks about.
+APPROVAL_DECISIONS = {
+    "registry.registrationapplication": ("state", {"approved", "rejected", "returned"}),
+    "procurement.project": ("state", {"approved"}),
+    "evaluation.evaluation": ("state", {"confirmed", "published"}),
+    "evaluation.review": ("decision", None),
+    "targets.quarterlyreport": ("state", {"accepted", "returned"}),
+}
+IMPORT_JOB = "zhenhai_so.importjob"
+
+
+def _changes(entry) -> dict:
+    changes = entry.changes or {}
+    if isinstance(changes, str):
+        try:
+            changes = json.loads(changes)
+        except ValueError:
+            return {}
+    return changes if isinstance(changes, dict) else {}
+
+
+def _new_value(changes: dict, field: str):
+    change = changes.get(field)
+    if isinstance(change, list | tuple) and len(change) == 2:
+        return change[1]
+    return None
+
+
+@receiver(post_save, sender="auditlog.LogEntry", dispatch_uid="security_logentry")
+def record_imports_and_approvals(sender, instance, created, raw=False, **kwargs):
+    """An applied import (``importing.import_job_apply`` and the import task write an audit
+    entry for the job) and a decision on a submission become security events."""
+    if raw or not created:
         return
-    try:  # the actor and address auditlog's middleware put in the request's context
-        context = auditlog_value.get()
-    except LookupError:
-        context = {}
-    actor = context.get("actor")
+    from django.contrib.contenttypes.models import ContentType
+
+    content_type = ContentType.objects.get_for_id(instance.content_type_id)
+    label = f"{content_type.app_label}.{content_type.model}"
+    if label != IMPORT_JOB and label not in APPROVAL_DECISIONS:
+        return
+    changes = _changes(instance)
+    try:
+        target = content_type.get_object_for_this_type(pk=instance.object_pk)
+    except content_type.model_class().DoesNotExist:
+        return
+    if label == IMPORT_JOB:
+        if _new_value(changes, "state") != "applied":
+            return
+        counts = instance.additional_data or {}
+        detail = ", ".join(f"{key} {value}" for key, value in sorted(counts.items()))
+        kind = EventKind.IMPORT
+    else:
+        field, decisions = APPROVAL_DECISIONS[label]
+        value = _new_value(changes, field)
+        if not value or (decisions is not None and value not in decisions):
+            return
+        detail = f"{field}: {changes[field][0] or '-'} -> {value}"
+        kind = EventKind.APPROVAL
     record_event(
         None,
-        EventKind.ROLE_CHANGE,
+        kind,
+        target,
+        user=instance.actor,
+        address=instance.remote_addr or _context().get("remote_addr"),
+        detail=detail,
+    )
+
+
+@receiver(pre_save, sender="zhenhai_so.ImportJob", dispatch_uid="security_import_before")
+def remember_import_state(sender, instance, raw=False, **kwargs):
+    instance._security_state = (
+        None
+        if raw or instance.pk is None
+        else sender.objects.filter(pk=instance.pk).values_list("state", flat=True).first()
+    )
+
+
+@receiver(post_save, sender="zhenhai_so.ImportJob", dispatch_uid="security_import_failed")
+def record_failed_import(sender, instance, raw=False, **kwargs):
+    """A refused upload or a failed import is an import attempt that did not work."""
+    if raw or instance.state != "failed" or getattr(instance, "_security_state", None) == "failed":
+        return
+    record_event(
+        None,
+        EventKind.IMPORT,
         instance,
-        user=actor if getattr(actor, "is_authenticated", False) else None,
+        success=False,
+        user=instance.user,
+        address=instance.remote_addr or _context().get("remote_addr"),
+        detail=f"{instance.kind}: {instance.message}"[:500],
+    )
+
+
+@receiver(post_save, sender="zhenhai_so.Download", dispatch_uid="security_export_queued")
+def record_queued_export(sender, instance, created, raw=False, **kwargs):
+    """An export run in the background is recorded when it is asked for; fetching its file is
+    a download (the middleware)."""
+    if raw or not created:
+        return
+    context = _context()
+    record_event(
+        None,
+        EventKind.EXPORT,
+        instance,
+        user=instance.user,
         address=context.get("remote_addr"),
-        detail=f"role {before[0]} -> {after[0]}; township {before[1]} -> {after[1]}",
+        detail=f"{instance.kind} (queued)"[:500],
     )

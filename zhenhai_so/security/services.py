@@ -216,6 +216,7 @@ def idle_accounts_disable(*, days: int) -> list[str]:
     names = []
     for user in idle.order_by("username"):
         user.is_active = False
+        user._security_event_recorded = True  # the receiver leaves this one to us
         user.save(update_fields=["is_active"])
         record_event(
             None, EventKind.ACCOUNT_DISABLED, user, user=user, detail=f"idle > {days} days"
