@@ -42,6 +42,7 @@ test-fast: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/bandit -c pyproject.toml -r . --severity-level medium -q
 	$(TEST_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
 
 format: install

@@ -163,3 +163,23 @@ def test_on_postgresql_the_users_page_deactivates_an_account_that_cannot_be_dele
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         staff.delete()
     assert User.objects.filter(pk=staff.pk).exists()
+
+
+# --- bandit (SECURITY.md item 21): the one mark_safe left is a constant; labels stay escaped.
+
+
+def test_the_fast_select_escapes_values_and_labels_like_django():
+    from django import forms
+
+    from zhenhai_so.forms import FastSelect
+
+    choices = [("", "—"), ('"><script>x</script>', "<b>粗</b> & 'q'"), ("2", "二")]
+    ours = FastSelect(choices=choices).render("f", "2", attrs={"id": "id_f"})
+    django = forms.Select(choices=choices).render("f", "2", attrs={"id": "id_f"})
+    assert "<script>" not in ours and "<b>" not in ours
+    assert ours.count(" selected") == 1 and '<option value="2" selected>二</option>' in ours
+
+    def normalise(html):
+        return "".join(html.split()).replace('selected=""', "").replace("selected", "")
+
+    assert normalise(ours) == normalise(django)
