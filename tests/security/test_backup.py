@@ -76,16 +76,20 @@ def _drop(name: str) -> None:
 
 
 @pytest.fixture
-def postgresql(request):
-    """The committed test database (a backup sees only what is committed); the name of a
-    database to restore into, dropped before and after."""
+def needs_postgresql():
+    """Skip (fail in CI) before any database is set up or flushed."""
     if connection.vendor != "postgresql":
         require_service("PostgreSQL", "backups are pg_dump / pg_restore")
     for tool in ("pg_dump", "pg_restore", "psql", "sha256sum", "tar"):
         if shutil.which(tool) is None:
             require_service(tool, "install postgresql-client")
-    request.getfixturevalue("reference_restored")  # first: its reload runs after the flush
-    request.getfixturevalue("transactional_db")
+
+
+@pytest.fixture
+def postgresql(needs_postgresql, reference_restored, transactional_db):  # noqa: F811
+    """The committed test database (a backup sees only what is committed; ``reference_restored``
+    before ``transactional_db`` so its reload follows the flush); the name of a database to
+    restore into, dropped before and after."""
     restored = f"{connection.settings_dict['NAME']}_restored"[:63]
     _drop(restored)
     yield restored
