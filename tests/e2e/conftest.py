@@ -3,7 +3,9 @@ against pytest-django's live server, in Chinese. Each journey saves screenshots 
 under ``test-artifacts/e2e/<journey>/`` and fails on console errors or failed requests."""
 
 import os
+import re
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,8 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
+# A background export's page: /jobs/downloads/<pk>/.
+DOWNLOAD_PAGE = re.compile(r"/jobs/downloads/\d+/$")
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -87,6 +91,41 @@ class Journey:
         self.page.fill("#id_password", password)
         self.page.click("button[type=submit]")
         self.page.wait_for_load_state("networkidle")
+
+    def download(self, selector, label, timeout=30):
+        """Click an export link and return the file's bytes, whichever way the portal answers:
+        the file at once, or a background export's page (progress bar, then a download link,
+        the file also listed under My downloads). ``label`` names the screenshot of that page."""
+        page = self.page
+        arrived = []
+
+        def arrive(download):
+            arrived.append(download)
+
+        page.on("download", arrive)
+        try:
+            page.click(selector)
+            deadline = time.monotonic() + timeout
+            while not arrived and not DOWNLOAD_PAGE.search(page.url):
+                assert time.monotonic() < deadline, f"no file and no download page: {page.url}"
+                page.wait_for_timeout(100)
+        finally:
+            page.remove_listener("download", arrive)
+        if arrived:
+            return arrived[0].path().read_bytes()
+        link = page.locator("[data-testid=download-link]")
+        link.wait_for(timeout=timeout * 1000)  # progress.js reloads the page when it is done
+        self.shot(label)
+        detail = page.url
+        with page.expect_download() as download:
+            link.click()
+        content = download.value.path().read_bytes()
+        self.go("/jobs/downloads/")
+        listed = page.locator(
+            f"[data-testid=downloads] a[href='{DOWNLOAD_PAGE.search(detail).group(0)}']"
+        )
+        assert listed.count() == 1, "the background export is not listed under My downloads"
+        return content
 
     def logout(self):
         self.page.click("header form[action$='logout/'] button")
