@@ -120,6 +120,9 @@ class InstructorAssignment(models.Model):
     starts_on = models.DateField(_("from"))
     ends_on = models.DateField(_("until"), null=True, blank=True)
 
+    version = models.PositiveIntegerField(default=1, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
     objects = InstructorAssignmentQuerySet.as_manager()
 
     class Meta:
@@ -161,6 +164,8 @@ class DemonstrationSite(models.Model):
     year = models.PositiveSmallIntegerField(_("year"), db_index=True)
     named_on = models.DateField(_("named on"))
     name = models.CharField(_("name"), max_length=200)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
 
     objects = DemonstrationSiteQuerySet.as_manager()
 
@@ -201,6 +206,9 @@ class PartyServiceCentre(models.Model):
     )
     state = models.CharField(_("state"), max_length=10, choices=State.choices, db_index=True)
     opened_on = models.DateField(_("opened on"), null=True, blank=True)
+
+    version = models.PositiveIntegerField(default=1, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
 
     objects = PartyServiceCentreQuerySet.as_manager()
 

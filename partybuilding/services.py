@@ -4,15 +4,19 @@ the one path used by the pages, the Excel import's rules and the demo's checks."
 import datetime
 from collections.abc import Iterable
 
+from auditlog.models import LogEntry
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from registry.models import Organisation
+from zhenhai_so.editing import StaleEdit as StaleEdit  # re-exported: callers catch it here
+from zhenhai_so.editing import save_record
 
 from .models import (
     DemonstrationSite,
     InstructorAssignment,
+    Level,
     PartyOrganisation,
     PartyServiceCentre,
     Training,
@@ -28,10 +32,6 @@ PARTY_ORGANISATION_FIELDS = (
     "secretary",
 )
 TRAINING_FIELDS = ("kind", "level", "township", "held_on", "title", "organiser", "attendees")
-
-
-class StaleEdit(ValidationError):
-    pass
 
 
 def check_coverage(*, kind: str, township_id: int | None, organisations: Iterable) -> None:
@@ -57,10 +57,27 @@ def check_coverage(*, kind: str, township_id: int | None, organisations: Iterabl
         raise ValidationError({"organisations": message})
 
 
-def _bump(instance, expected_version: int | None, message) -> None:
-    if expected_version is not None and instance.version != expected_version:
-        raise StaleEdit(message)
-    instance.version += 1
+def _log_coverage(party: PartyOrganisation, before: set[int] | None, after: set[int]) -> None:
+    """django-auditlog does not follow many-to-many changes: one entry for the covered
+    organisations, as credit codes, the way the import writes it (resources.PartyKind.apply).
+    The actor and address come from the audit middleware's context."""
+    if before == after:
+        return
+    codes = dict(
+        Organisation.objects.filter(pk__in=(before or set()) | after).values_list(
+            "id", "credit_code"
+        )
+    )
+
+    def listed(ids):
+        return "；".join(sorted(codes[i] for i in ids)) if ids is not None else "None"
+
+    LogEntry.objects.log_create(
+        party,
+        force_log=True,
+        action=LogEntry.Action.UPDATE,
+        changes={"organisations": [listed(before), listed(after)]},
+    )
 
 
 @transaction.atomic
@@ -73,6 +90,7 @@ def party_organisation_create(
     check_coverage(kind=party.kind, township_id=party.township_id, organisations=organisations)
     party.save()
     party.organisations.set(organisations)
+    _log_coverage(party, None, {o.pk for o in organisations})
     return party
 
 
@@ -87,15 +105,20 @@ def party_organisation_update(
     """Change a party organisation's facts and coverage; refuses an edit based on an outdated
     version."""
     current = PartyOrganisation.objects.select_for_update().get(pk=party_organisation.pk)
-    stale = _("Someone else saved this party organisation after you opened it; nothing saved.")
-    _bump(current, expected_version, stale)
+    data = {k: v for k, v in data.items() if k in PARTY_ORGANISATION_FIELDS}
+    before = set(current.organisations.values_list("pk", flat=True))
+    after = {o.pk for o in organisations}
+    if expected_version is not None and current.version != expected_version:
+        differing = [k for k, v in data.items() if getattr(current, k) != v]
+        raise StaleEdit(current=current, fields=differing + ["organisations"] * (before != after))
+    current.version += 1
     for name, value in data.items():
-        if name in PARTY_ORGANISATION_FIELDS:
-            setattr(current, name, value)
+        setattr(current, name, value)
     current.full_clean()
     check_coverage(kind=current.kind, township_id=current.township_id, organisations=organisations)
     current.save()
     current.organisations.set(organisations)
+    _log_coverage(current, before, after)
     return current
 
 
@@ -132,18 +155,10 @@ def instructor_assignment_end(
         raise ValidationError(_("This assignment has already ended."))
     _check_period(current.starts_on, ends_on)
     current.ends_on = ends_on
+    current.version += 1
     current.full_clean()
     current.save()
     return current
-
-
-def _save(instance, data: dict, fields: Iterable[str]):
-    for name in fields:
-        if name in data:
-            setattr(instance, name, data[name])
-    instance.full_clean()
-    instance.save()
-    return instance
 
 
 SITE_FIELDS = ("organisation", "year", "named_on", "name")
@@ -152,37 +167,79 @@ CENTRE_FIELDS = ("name", "level", "township", "state", "opened_on")
 
 @transaction.atomic
 def demonstration_site_save(
-    *, site: DemonstrationSite | None = None, data: dict
+    *, site: DemonstrationSite | None = None, data: dict, expected_version: int | None = None
 ) -> DemonstrationSite:
     """Name (or correct) a party-building demonstration site; the year defaults to the year it
     was named (the plan counts them per year, 三(一)2)."""
-    site = site or DemonstrationSite()
     if data.get("named_on") and not data.get("year"):
         data = {**data, "year": data["named_on"].year}
-    return _save(site, data, SITE_FIELDS)
+    return save_record(
+        site or DemonstrationSite(),
+        data=data,
+        fields=SITE_FIELDS,
+        expected_version=expected_version,
+    )
+
+
+@transaction.atomic
+def demonstration_site_delete(*, site: DemonstrationSite) -> None:
+    """Withdraw a site named by mistake."""
+    site.delete()
 
 
 @transaction.atomic
 def service_centre_save(
-    *, centre: PartyServiceCentre | None = None, data: dict
+    *,
+    centre: PartyServiceCentre | None = None,
+    data: dict,
+    expected_version: int | None = None,
 ) -> PartyServiceCentre:
     """Record (or update) a party-mass service centre; a working one needs its opening date."""
-    return _save(centre or PartyServiceCentre(), data, CENTRE_FIELDS)
+    if data.get("level") == Level.DISTRICT:
+        data = {**data, "township": None}
+    return save_record(
+        centre or PartyServiceCentre(),
+        data=data,
+        fields=CENTRE_FIELDS,
+        expected_version=expected_version,
+    )
 
 
 @transaction.atomic
 def training_create(*, data: dict) -> Training:
     """Record a training or study class."""
-    return _save(Training(), data, TRAINING_FIELDS)
+    return save_record(Training(), data=_training_data(data), fields=TRAINING_FIELDS)
 
 
 @transaction.atomic
 def training_update(*, training: Training, data: dict, expected_version: int | None) -> Training:
-    """Correct a training; refuses an edit based on an outdated version."""
-    current = Training.objects.select_for_update().get(pk=training.pk)
-    stale = _("Someone else saved this training after you opened it; nothing saved.")
-    _bump(current, expected_version, stale)
-    return _save(current, data, TRAINING_FIELDS)
+    """Correct a training; refuses an edit based on an outdated version. A study class with
+    enrolled representatives stays a study class."""
+    kind = data.get("kind", training.kind)
+    if kind != Training.Kind.STUDY_CLASS and training.enrolments.exists():
+        raise ValidationError(
+            {"kind": _("Representatives are enrolled in this study class; remove them first.")}
+        )
+    return save_record(
+        training,
+        data=_training_data(data),
+        fields=TRAINING_FIELDS,
+        expected_version=expected_version,
+    )
+
+
+def _training_data(data: dict) -> dict:
+    if data.get("level") == Level.DISTRICT:
+        return {**data, "township": None}
+    return data
+
+
+@transaction.atomic
+def training_delete(*, training: Training) -> None:
+    """Delete a training recorded by mistake, with its enrolments (each deletion audited)."""
+    for enrolment in training.enrolments.all():
+        enrolment.delete()
+    training.delete()
 
 
 @transaction.atomic
@@ -192,6 +249,8 @@ def enrolment_add(
     """Enrol an organisation's representative in a study class (研修班, plan 三(四)3)."""
     if training.kind != Training.Kind.STUDY_CLASS:
         raise ValidationError(_("Only a study class has enrolled representatives."))
+    if training.enrolments.filter(organisation=organisation, person=person).exists():
+        raise ValidationError({"person": _("This representative is already enrolled.")})
     enrolment = TrainingEnrolment(training=training, organisation=organisation, person=person)
     enrolment.full_clean()
     enrolment.save()

@@ -1,17 +1,26 @@
 import datetime
 
+from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Prefetch
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from registry.models import Organisation, Township
+from zhenhai_so.editing import (
+    add_service_errors,
+    confirm_delete_page,
+    model_form_page,
+    record_page,
+)
 from zhenhai_so.excel import export_response
 from zhenhai_so.pagination import paginate, querystring_without_page
 
+from . import services
 from .coverage import CLASSES, coverage_on, with_coverage
 from .coverage import classify as classify_coverage
 from .coverage import is_flagged as coverage_flagged
@@ -22,12 +31,22 @@ from .filters import (
     SiteFilter,
     TrainingFilter,
 )
+from .forms import (
+    DemonstrationSiteForm,
+    EnrolmentForm,
+    InstructorAssignForm,
+    InstructorEndForm,
+    PartyOrganisationForm,
+    PartyServiceCentreForm,
+    TrainingForm,
+)
 from .models import (
     DemonstrationSite,
     InstructorAssignment,
     PartyOrganisation,
     PartyServiceCentre,
     Training,
+    TrainingEnrolment,
 )
 
 EXPORT = "partybuilding.export_partybuilding"
@@ -296,15 +315,319 @@ def training_list(request):
 @permission_required("partybuilding.view_training", raise_exception=True)
 @require_GET
 def training_detail(request, pk):
-    training = get_object_or_404(
+    return _training_page(request, _training_for(request, pk))
+
+
+def _training_for(request, pk) -> Training:
+    return get_object_or_404(
         Training.objects.visible_to(request.user).select_related("township"), pk=pk
     )
+
+
+def _training_page(request, training: Training, enrolment_form=None):
+    """The training's page; a study class lists its representatives, and staff enrol more
+    (``enrolment_form`` bound when a rejected enrolment is shown again)."""
     enrolments = training.enrolments.select_related("organisation", "organisation__township")
+    may_enrol = training.kind == Training.Kind.STUDY_CLASS and request.user.has_perm(
+        "partybuilding.add_trainingenrolment"
+    )
+    if may_enrol and enrolment_form is None:
+        enrolment_form = EnrolmentForm(user=request.user)
     return render(
         request,
         "partybuilding/training_detail.html",
-        {"training": training, "enrolments": enrolments},
+        {
+            "training": training,
+            "enrolments": enrolments,
+            "enrolment_form": enrolment_form if may_enrol else None,
+        },
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Forms. Bureau staff only: township offices and leaders hold only view_* and export_*
+# permissions, so every page below answers them 403; records are still loaded through
+# ``visible_to`` so the rule holds if a township office is ever given a write permission.
+
+
+def _organisation_tab(organisation_id) -> str:
+    url = reverse("registry:organisation_detail", kwargs={"pk": organisation_id})
+    return f"{url}?tab=party"
+
+
+def _party_organisations_back():
+    return (reverse("partybuilding:party_organisation_list"), _("Party organisations"))
+
+
+def _party_save(party=None):
+    def save(data, version):
+        fields = {k: v for k, v in data.items() if k != "organisations"}
+        if party is None:
+            return services.party_organisation_create(
+                data=fields, organisations=data["organisations"]
+            )
+        return services.party_organisation_update(
+            party_organisation=party,
+            data=fields,
+            organisations=data["organisations"],
+            expected_version=version,
+        )
+
+    return save
+
+
+@permission_required("partybuilding.add_partyorganisation", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def party_organisation_create(request):
+    return model_form_page(
+        request,
+        form_class=PartyOrganisationForm,
+        instance=PartyOrganisation(),
+        save=_party_save(),
+        title=_("New party organisation"),
+        back=_party_organisations_back(),
+        success=lambda party: _party_organisations_back()[0],
+        form_kwargs={"user": request.user},
+    )
+
+
+@permission_required("partybuilding.change_partyorganisation", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def party_organisation_edit(request, pk):
+    party = get_object_or_404(PartyOrganisation.objects.visible_to(request.user), pk=pk)
+    return model_form_page(
+        request,
+        form_class=PartyOrganisationForm,
+        instance=party,
+        save=_party_save(party),
+        title=_("Edit %(name)s") % {"name": party.name},
+        back=_party_organisations_back(),
+        success=lambda saved: _party_organisations_back()[0],
+        form_kwargs={"user": request.user},
+    )
+
+
+@permission_required("partybuilding.add_instructorassignment", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def instructor_assign(request, organisation_pk):
+    """Assign an instructor from the organisation's party tab."""
+    organisation = get_object_or_404(
+        Organisation.objects.visible_to(request.user), pk=organisation_pk
+    )
+    back = (_organisation_tab(organisation.pk), organisation.name)
+    return record_page(
+        request,
+        form=InstructorAssignForm(request.POST or None),
+        save=lambda data, _version: services.instructor_assign(organisation=organisation, **data),
+        success=lambda assignment: back[0],
+        context={
+            "title": _("Assign an instructor to %(name)s") % {"name": organisation.name},
+            "back_url": back[0],
+            "back_label": back[1],
+        },
+    )
+
+
+@permission_required("partybuilding.change_instructorassignment", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def instructor_end(request, pk):
+    """End an instructor's assignment on a date."""
+    assignment = get_object_or_404(
+        InstructorAssignment.objects.visible_to(request.user).select_related("organisation"),
+        pk=pk,
+    )
+    back = (_organisation_tab(assignment.organisation_id), assignment.organisation.name)
+    return record_page(
+        request,
+        form=InstructorEndForm(request.POST or None, initial={"ends_on": timezone.localdate()}),
+        save=lambda data, _version: services.instructor_assignment_end(
+            assignment=assignment, ends_on=data["ends_on"]
+        ),
+        success=lambda ended: back[0],
+        context={
+            "title": _("End the assignment of %(name)s") % {"name": assignment.instructor},
+            "back_url": back[0],
+            "back_label": back[1],
+        },
+    )
+
+
+def _sites_back():
+    return (reverse("partybuilding:site_list"), _("Demonstration sites"))
+
+
+def _site_for(request, pk) -> DemonstrationSite:
+    return get_object_or_404(
+        DemonstrationSite.objects.visible_to(request.user).select_related("organisation"), pk=pk
+    )
+
+
+@permission_required("partybuilding.add_demonstrationsite", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def site_create(request):
+    return model_form_page(
+        request,
+        form_class=DemonstrationSiteForm,
+        instance=DemonstrationSite(),
+        save=lambda data, _version: services.demonstration_site_save(data=data),
+        title=_("Name a demonstration site"),
+        back=_sites_back(),
+        success=lambda site: _sites_back()[0],
+        form_kwargs={"user": request.user},
+    )
+
+
+@permission_required("partybuilding.change_demonstrationsite", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def site_edit(request, pk):
+    site = _site_for(request, pk)
+    return model_form_page(
+        request,
+        form_class=DemonstrationSiteForm,
+        instance=site,
+        save=lambda data, version: services.demonstration_site_save(
+            site=site, data=data, expected_version=version
+        ),
+        title=_("Edit %(name)s") % {"name": site.name},
+        back=_sites_back(),
+        success=lambda saved: _sites_back()[0],
+        delete_url=reverse("partybuilding:site_delete", args=[site.pk]),
+        form_kwargs={"user": request.user},
+    )
+
+
+@permission_required("partybuilding.delete_demonstrationsite", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def site_delete(request, pk):
+    site = _site_for(request, pk)
+    return confirm_delete_page(
+        request,
+        record=site,
+        delete=lambda: services.demonstration_site_delete(site=site),
+        title=_("Delete %(name)s") % {"name": site.name},
+        back=_sites_back(),
+    )
+
+
+def _centres_back():
+    return (reverse("partybuilding:centre_list"), _("Party-mass service centres"))
+
+
+@permission_required("partybuilding.add_partyservicecentre", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def centre_create(request):
+    return model_form_page(
+        request,
+        form_class=PartyServiceCentreForm,
+        instance=PartyServiceCentre(),
+        save=lambda data, _version: services.service_centre_save(data=data),
+        title=_("New party-mass service centre"),
+        back=_centres_back(),
+        success=lambda centre: _centres_back()[0],
+        form_kwargs={"user": request.user},
+    )
+
+
+@permission_required("partybuilding.change_partyservicecentre", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def centre_edit(request, pk):
+    centre = get_object_or_404(PartyServiceCentre.objects.visible_to(request.user), pk=pk)
+    return model_form_page(
+        request,
+        form_class=PartyServiceCentreForm,
+        instance=centre,
+        save=lambda data, version: services.service_centre_save(
+            centre=centre, data=data, expected_version=version
+        ),
+        title=_("Edit %(name)s") % {"name": centre.name},
+        back=_centres_back(),
+        success=lambda saved: _centres_back()[0],
+        form_kwargs={"user": request.user},
+    )
+
+
+def _training_back(training):
+    return (reverse("partybuilding:training_detail", args=[training.pk]), training.title)
+
+
+@permission_required("partybuilding.add_training", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def training_create(request):
+    return model_form_page(
+        request,
+        form_class=TrainingForm,
+        instance=Training(),
+        save=lambda data, _version: services.training_create(data=data),
+        title=_("New training"),
+        back=(reverse("partybuilding:training_list"), _("Trainings")),
+        success=lambda training: _training_back(training)[0],
+        form_kwargs={"user": request.user},
+    )
+
+
+@permission_required("partybuilding.change_training", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def training_edit(request, pk):
+    training = _training_for(request, pk)
+    return model_form_page(
+        request,
+        form_class=TrainingForm,
+        instance=training,
+        save=lambda data, version: services.training_update(
+            training=training, data=data, expected_version=version
+        ),
+        title=_("Edit %(name)s") % {"name": training.title},
+        back=_training_back(training),
+        success=lambda saved: _training_back(saved)[0],
+        delete_url=reverse("partybuilding:training_delete", args=[training.pk]),
+        form_kwargs={"user": request.user},
+    )
+
+
+@permission_required("partybuilding.delete_training", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def training_delete(request, pk):
+    training = _training_for(request, pk)
+    return confirm_delete_page(
+        request,
+        record=training,
+        delete=lambda: services.training_delete(training=training),
+        title=_("Delete %(name)s") % {"name": training.title},
+        back=(reverse("partybuilding:training_list"), _("Trainings")),
+    )
+
+
+@permission_required("partybuilding.add_trainingenrolment", raise_exception=True)
+@require_POST
+def enrolment_add(request, pk):
+    """Enrol a representative in a study class from the training's page; a refusal shows the
+    page again with the message at its field."""
+    training = _training_for(request, pk)
+    if training.kind != Training.Kind.STUDY_CLASS:
+        messages.error(request, _("Only a study class has enrolled representatives."))
+        return redirect("partybuilding:training_detail", pk=pk)
+    form = EnrolmentForm(
+        request.POST, instance=TrainingEnrolment(training=training), user=request.user
+    )
+    if form.is_valid():
+        try:
+            services.enrolment_add(training=training, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, _("Representative enrolled."))
+            return redirect("partybuilding:training_detail", pk=pk)
+    return _training_page(request, training, enrolment_form=form)
+
+
+@permission_required("partybuilding.delete_trainingenrolment", raise_exception=True)
+@require_POST
+def enrolment_remove(request, pk, enrolment_pk):
+    training = _training_for(request, pk)
+    enrolment = get_object_or_404(training.enrolments, pk=enrolment_pk)
+    services.enrolment_remove(enrolment=enrolment)
+    messages.success(request, _("Representative removed."))
+    return redirect("partybuilding:training_detail", pk=pk)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -315,6 +638,7 @@ def party_tab(request, organisation: Organisation):
     today = timezone.localdate()
     annotated = with_coverage(Organisation.objects.filter(pk=organisation.pk), today).get()
     return {
+        "organisation_id": organisation.pk,
         "today": today,
         "coverage": classify_coverage(annotated),
         "coverage_label": _class_labels()[classify_coverage(annotated)],

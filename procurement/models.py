@@ -41,6 +41,9 @@ class CatalogueItem(models.Model):
     category = models.CharField(_("category"), max_length=100, blank=True)
     department = models.CharField(_("responsible department"), max_length=100, blank=True)
 
+    version = models.PositiveIntegerField(default=1, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
     objects = CatalogueItemQuerySet.as_manager()
 
     class Meta:
@@ -72,6 +75,9 @@ class RecommendedEntry(models.Model):
     )
     year = models.PositiveSmallIntegerField(_("year"), db_index=True)
     services = models.CharField(_("services it can take on"), max_length=300, blank=True)
+
+    version = models.PositiveIntegerField(default=1, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
 
     objects = RecommendedEntryQuerySet.as_manager()
 
@@ -377,6 +383,8 @@ class Award(models.Model):
     )
     name = models.CharField(_("team name"), max_length=200)
     named_on = models.DateField(_("named on"))
+    version = models.PositiveIntegerField(default=1, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
 
     objects = AwardQuerySet.as_manager()
 
@@ -435,6 +443,8 @@ class Brand(models.Model):
     )
     named_on = models.DateField(_("named on"))
     year = models.PositiveSmallIntegerField(_("year"), db_index=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
 
     objects = BrandQuerySet.as_manager()
 

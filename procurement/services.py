@@ -8,7 +8,20 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from .models import PerformanceEvaluation, PersonnelCostCap, Project, ProjectStep
+from registry.models import OrgStatus
+from zhenhai_so.editing import StaleEdit as StaleEdit  # re-exported: callers catch it here
+from zhenhai_so.editing import check_version, save_record
+
+from .models import (
+    Award,
+    Brand,
+    CatalogueItem,
+    PerformanceEvaluation,
+    PersonnelCostCap,
+    Project,
+    ProjectStep,
+    RecommendedEntry,
+)
 
 State = Project.State
 
@@ -46,10 +59,6 @@ PROJECT_FIELDS = [
 
 
 class TransitionNotAllowed(ValidationError):
-    pass
-
-
-class StaleEdit(ValidationError):
     pass
 
 
@@ -139,14 +148,12 @@ def project_create(*, data: dict, actor) -> Project:
 def project_update(*, project: Project, data: dict, expected_version: int | None) -> Project:
     """Change a project's facts while it is open; refuses an edit based on an outdated version."""
     current = Project.objects.select_for_update().get(pk=project.pk)
-    if expected_version is not None and current.version != expected_version:
-        raise StaleEdit(_("Someone else saved this project after you opened it; nothing saved."))
+    data = {name: value for name, value in data.items() if name in PROJECT_FIELDS}
+    check_version(current, expected_version, data)
     if current.state not in EDITABLE_STATES:
         raise TransitionNotAllowed(_("A finished or terminated project cannot be changed."))
     for name, value in data.items():
-        if name in PROJECT_FIELDS:
-            setattr(current, name, value)
-    current.version += 1
+        setattr(current, name, value)
     return _validated_save(current)
 
 
@@ -203,3 +210,107 @@ def performance_evaluation_save(
     evaluation.full_clean()
     evaluation.save()
     return evaluation
+
+
+# ---------------------------------------------------------------------------------------------
+# Catalogues, awards, brands: the bureau's records, kept on the portal's pages. A change locks the
+# row and refuses an outdated version (``expected_version``); django-auditlog records each save
+# and deletion.
+
+CATALOGUE_ITEM_FIELDS = ("year", "code", "name", "category", "department")
+RECOMMENDED_FIELDS = ("organisation", "year", "services")
+AWARD_FIELDS = ("year", "kind", "organisation", "name", "named_on")
+BRAND_FIELDS = ("name", "level", "township", "organisation", "project", "named_on", "year")
+
+
+@transaction.atomic
+def catalogue_item_save(
+    *, item: CatalogueItem | None = None, data: dict, expected_version: int | None = None
+) -> CatalogueItem:
+    """Add (or correct) a service of a year's guidance catalogue (指导性目录); the code is unique
+    within the year."""
+    return save_record(
+        item or CatalogueItem(),
+        data=data,
+        fields=CATALOGUE_ITEM_FIELDS,
+        expected_version=expected_version,
+    )
+
+
+@transaction.atomic
+def catalogue_item_delete(*, item: CatalogueItem) -> None:
+    """Take a service off the catalogue; refused while projects name it (they would silently
+    lose their catalogue item)."""
+    if item.projects.exists():
+        raise ValidationError(
+            _("Projects name this catalogue service; it cannot be deleted."), code="in_use"
+        )
+    item.delete()
+
+
+@transaction.atomic
+def recommended_entry_save(
+    *, entry: RecommendedEntry | None = None, data: dict, expected_version: int | None = None
+) -> RecommendedEntry:
+    """Put (or keep) an organisation on a year's recommended catalogue (推荐性目录); only a
+    registered organisation takes on government functions."""
+    organisation = data.get("organisation") or (entry.organisation if entry else None)
+    if organisation is not None and (
+        not organisation.is_legal or organisation.status != OrgStatus.NORMAL
+    ):
+        raise ValidationError(
+            {"organisation": _("Only a registered organisation goes on the recommended catalogue.")}
+        )
+    return save_record(
+        entry or RecommendedEntry(),
+        data=data,
+        fields=RECOMMENDED_FIELDS,
+        expected_version=expected_version,
+    )
+
+
+@transaction.atomic
+def recommended_entry_delete(*, entry: RecommendedEntry) -> None:
+    """Take an organisation off a year's recommended catalogue."""
+    entry.delete()
+
+
+@transaction.atomic
+def award_save(
+    *, award: Award | None = None, data: dict, expected_version: int | None = None
+) -> Award:
+    """Name (or correct) an excellent public-welfare team of a year (plan 三(三)1: 每年评选十佳
+    公益团队); the year defaults to the year it was named."""
+    if data.get("named_on") and not data.get("year"):
+        data = {**data, "year": data["named_on"].year}
+    return save_record(
+        award or Award(), data=data, fields=AWARD_FIELDS, expected_version=expected_version
+    )
+
+
+@transaction.atomic
+def award_delete(*, award: Award) -> None:
+    """Withdraw a distinction named by mistake."""
+    award.delete()
+
+
+@transaction.atomic
+def brand_save(
+    *, brand: Brand | None = None, data: dict, expected_version: int | None = None
+) -> Brand:
+    """Name (or correct) a public-welfare brand (plan 三(三)2). The year is the year it was
+    named; a township-level brand needs its township and a district one has none."""
+    data = dict(data)
+    if data.get("named_on"):
+        data["year"] = data["named_on"].year
+    if data.get("level") == Brand.Level.DISTRICT:
+        data["township"] = None
+    return save_record(
+        brand or Brand(), data=data, fields=BRAND_FIELDS, expected_version=expected_version
+    )
+
+
+@transaction.atomic
+def brand_delete(*, brand: Brand) -> None:
+    """Withdraw a brand named by mistake."""
+    brand.delete()

@@ -7,10 +7,17 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Sum
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from registry.models import Organisation
+from zhenhai_so.editing import (
+    add_service_errors,
+    confirm_delete_page,
+    model_form_page,
+    record_page,
+)
 from zhenhai_so.excel import (
     content_disposition,
     export_response,
@@ -22,7 +29,15 @@ from zhenhai_so.pagination import paginate, querystring_without_page
 
 from . import services
 from .filters import AwardFilter, BrandFilter, ProjectFilter
-from .forms import PerformanceEvaluationForm, ProjectForm, TransitionForm
+from .forms import (
+    AwardForm,
+    BrandForm,
+    CatalogueItemForm,
+    PerformanceEvaluationForm,
+    ProjectForm,
+    RecommendedEntryForm,
+    TransitionForm,
+)
 from .models import (
     Award,
     Brand,
@@ -55,7 +70,7 @@ def get_project_for(request, pk) -> Project:
 # Projects
 
 PROJECT_EXPORT_HEADERS = [
-    "编号",
+    "项目编号",
     "资金渠道",
     "项目名称",
     "购买部门",
@@ -84,7 +99,7 @@ def _project_rows(queryset):
     for p in queryset.iterator(chunk_size=2000):
         evaluation = getattr(p, "performance_evaluation", None)
         yield (
-            p.pk,
+            p.code,
             p.get_channel_display(),
             p.name,
             p.buyer,
@@ -154,33 +169,29 @@ def project_detail(request, pk):
 
 
 def _project_form(request, project):
-    form = ProjectForm(request.POST or None, instance=project or Project(), user=request.user)
-    if request.method == "POST" and form.is_valid():
-        data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
+    initial = {}
+    if project is None and request.GET.get("organisation", "").isdigit():
+        initial["organisation"] = int(request.GET["organisation"])  # from the organisation's tab
+
+    def save(data, version):
         if data.get("township") is None:
             data["township"] = data["organisation"].township
-        try:
-            if project is None:
-                project = services.project_create(data=data, actor=request.user)
-            else:
-                services.project_update(
-                    project=project, data=data, expected_version=form.cleaned_data["version"]
-                )
-        except ValidationError as error:
-            _add(form, error)
-        else:
-            messages.success(request, _("Project saved."))
-            return redirect("procurement:project_detail", pk=project.pk)
-    return render(request, "procurement/project_form.html", {"form": form, "project": project})
+        if project is None:
+            return services.project_create(data=data, actor=request.user)
+        return services.project_update(project=project, data=data, expected_version=version)
 
-
-def _add(form, error: ValidationError):
-    """Show a service's refusal next to the field it names (or above the form)."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for field, errors in error.error_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
+    return record_page(
+        request,
+        form=ProjectForm(
+            request.POST or None, instance=project or Project(), initial=initial, user=request.user
+        ),
+        save=save,
+        success=lambda saved: reverse("procurement:project_detail", args=[saved.pk]),
+        refresh=lambda current: ProjectForm(instance=current, user=request.user),
+        template="procurement/project_form.html",
+        context={"project": project},
+        saved_message=_("Project saved."),
+    )
 
 
 @permission_required("procurement.add_project", raise_exception=True)
@@ -248,7 +259,7 @@ def evaluation_edit(request, pk):
                 report=request.FILES.get("report"),
             )
         except ValidationError as error:
-            _add(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("Evaluation saved."))
             return redirect("procurement:project_detail", pk=pk)
@@ -451,6 +462,221 @@ def brand_list(request):
 
 
 # ---------------------------------------------------------------------------------------------
+# Forms for the catalogues, awards and brands (bureau staff; township offices and leaders hold
+# only view_* permissions, so they get 403). Records are still loaded through ``visible_to``.
+
+
+def _year_from(request) -> int | None:
+    year = request.GET.get("year", "")
+    return int(year) if year.isdigit() and len(year) == 4 else None
+
+
+def _catalogue_back(year=None):
+    url = reverse("procurement:catalogue")
+    return (f"{url}?year={year}" if year else url, _("Service catalogues"))
+
+
+@permission_required("procurement.add_catalogueitem", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def catalogue_item_create(request):
+    return model_form_page(
+        request,
+        form_class=CatalogueItemForm,
+        instance=CatalogueItem(year=_year_from(request)),
+        save=lambda data, _version: services.catalogue_item_save(data=data),
+        title=_("New catalogue service"),
+        back=_catalogue_back(),
+        success=lambda item: _catalogue_back(item.year)[0],
+    )
+
+
+@permission_required("procurement.change_catalogueitem", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def catalogue_item_edit(request, pk):
+    item = get_object_or_404(CatalogueItem, pk=pk)
+    return model_form_page(
+        request,
+        form_class=CatalogueItemForm,
+        instance=item,
+        save=lambda data, version: services.catalogue_item_save(
+            item=item, data=data, expected_version=version
+        ),
+        title=_("Edit %(name)s") % {"name": item.name},
+        back=_catalogue_back(item.year),
+        success=lambda saved: _catalogue_back(saved.year)[0],
+        delete_url=reverse("procurement:catalogue_item_delete", args=[item.pk]),
+    )
+
+
+@permission_required("procurement.delete_catalogueitem", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def catalogue_item_delete(request, pk):
+    item = get_object_or_404(CatalogueItem, pk=pk)
+    return confirm_delete_page(
+        request,
+        record=item,
+        delete=lambda: services.catalogue_item_delete(item=item),
+        title=_("Delete %(name)s") % {"name": item.name},
+        back=_catalogue_back(item.year),
+    )
+
+
+@permission_required("procurement.add_recommendedentry", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def recommended_create(request):
+    return model_form_page(
+        request,
+        form_class=RecommendedEntryForm,
+        instance=RecommendedEntry(year=_year_from(request)),
+        save=lambda data, _version: services.recommended_entry_save(data=data),
+        title=_("Add to the recommended catalogue"),
+        back=_catalogue_back(),
+        success=lambda entry: _catalogue_back(entry.year)[0],
+        form_kwargs={"user": request.user},
+    )
+
+
+def _entry_for(request, pk) -> RecommendedEntry:
+    return get_object_or_404(
+        RecommendedEntry.objects.visible_to(request.user).select_related("organisation"), pk=pk
+    )
+
+
+@permission_required("procurement.change_recommendedentry", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def recommended_edit(request, pk):
+    entry = _entry_for(request, pk)
+    return model_form_page(
+        request,
+        form_class=RecommendedEntryForm,
+        instance=entry,
+        save=lambda data, version: services.recommended_entry_save(
+            entry=entry, data=data, expected_version=version
+        ),
+        title=_("Edit %(name)s") % {"name": entry.organisation.name},
+        back=_catalogue_back(entry.year),
+        success=lambda saved: _catalogue_back(saved.year)[0],
+        delete_url=reverse("procurement:recommended_delete", args=[entry.pk]),
+        form_kwargs={"user": request.user},
+    )
+
+
+@permission_required("procurement.delete_recommendedentry", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def recommended_delete(request, pk):
+    entry = _entry_for(request, pk)
+    return confirm_delete_page(
+        request,
+        record=entry,
+        delete=lambda: services.recommended_entry_delete(entry=entry),
+        title=_("Delete %(name)s") % {"name": entry.organisation.name},
+        back=_catalogue_back(entry.year),
+    )
+
+
+def _awards_back():
+    return (reverse("procurement:award_list"), _("Excellent teams"))
+
+
+@permission_required("procurement.add_award", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def award_create(request):
+    return model_form_page(
+        request,
+        form_class=AwardForm,
+        instance=Award(),
+        save=lambda data, _version: services.award_save(data=data),
+        title=_("Name an excellent team"),
+        back=_awards_back(),
+        success=lambda award: _awards_back()[0],
+        form_kwargs={"user": request.user},
+    )
+
+
+@permission_required("procurement.change_award", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def award_edit(request, pk):
+    award = get_object_or_404(Award.objects.visible_to(request.user), pk=pk)
+    return model_form_page(
+        request,
+        form_class=AwardForm,
+        instance=award,
+        save=lambda data, version: services.award_save(
+            award=award, data=data, expected_version=version
+        ),
+        title=_("Edit %(name)s") % {"name": award.name},
+        back=_awards_back(),
+        success=lambda saved: _awards_back()[0],
+        delete_url=reverse("procurement:award_delete", args=[award.pk]),
+        form_kwargs={"user": request.user},
+    )
+
+
+@permission_required("procurement.delete_award", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def award_delete(request, pk):
+    award = get_object_or_404(Award.objects.visible_to(request.user), pk=pk)
+    return confirm_delete_page(
+        request,
+        record=award,
+        delete=lambda: services.award_delete(award=award),
+        title=_("Delete %(name)s") % {"name": award.name},
+        back=_awards_back(),
+    )
+
+
+def _brands_back():
+    return (reverse("procurement:brand_list"), _("Public-welfare brands"))
+
+
+@permission_required("procurement.add_brand", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def brand_create(request):
+    return model_form_page(
+        request,
+        form_class=BrandForm,
+        instance=Brand(),
+        save=lambda data, _version: services.brand_save(data=data),
+        title=_("Name a public-welfare brand"),
+        back=_brands_back(),
+        success=lambda brand: _brands_back()[0],
+        form_kwargs={"user": request.user},
+    )
+
+
+@permission_required("procurement.change_brand", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def brand_edit(request, pk):
+    brand = get_object_or_404(Brand.objects.visible_to(request.user), pk=pk)
+    return model_form_page(
+        request,
+        form_class=BrandForm,
+        instance=brand,
+        save=lambda data, version: services.brand_save(
+            brand=brand, data=data, expected_version=version
+        ),
+        title=_("Edit %(name)s") % {"name": brand.name},
+        back=_brands_back(),
+        success=lambda saved: _brands_back()[0],
+        delete_url=reverse("procurement:brand_delete", args=[brand.pk]),
+        form_kwargs={"user": request.user},
+    )
+
+
+@permission_required("procurement.delete_brand", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def brand_delete(request, pk):
+    brand = get_object_or_404(Brand.objects.visible_to(request.user), pk=pk)
+    return confirm_delete_page(
+        request,
+        record=brand,
+        delete=lambda: services.brand_delete(brand=brand),
+        title=_("Delete %(name)s") % {"name": brand.name},
+        back=_brands_back(),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
 # The organisation page's tab
 
 
@@ -461,6 +687,7 @@ def projects_tab(request, organisation: Organisation):
         .order_by("-year", "name")
     )
     return {
+        "organisation_id": organisation.pk,
         "projects": projects,
         "awards": organisation.awards.all(),
         "brands": organisation.brands.all(),

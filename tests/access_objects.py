@@ -46,6 +46,27 @@ OBJECTS = {
     "procurement:evaluation_edit": lambda o: {"pk": o.finished_project.pk},
     "procurement:evaluation_report": lambda o: {"pk": o.finished_project.pk},
     "partybuilding:training_detail": lambda o: {"pk": o.training.pk},
+    "procurement:catalogue_item_edit": lambda o: {"pk": o.party_building.catalogue_item.pk},
+    "procurement:catalogue_item_delete": lambda o: {"pk": o.party_building.catalogue_item.pk},
+    "procurement:recommended_edit": lambda o: {"pk": o.party_building.recommended.pk},
+    "procurement:recommended_delete": lambda o: {"pk": o.party_building.recommended.pk},
+    "procurement:award_edit": lambda o: {"pk": o.party_building.award.pk},
+    "procurement:award_delete": lambda o: {"pk": o.party_building.award.pk},
+    "procurement:brand_edit": lambda o: {"pk": o.party_building.brand.pk},
+    "procurement:brand_delete": lambda o: {"pk": o.party_building.brand.pk},
+    "partybuilding:party_organisation_edit": lambda o: {"pk": o.party_building.party.pk},
+    "partybuilding:instructor_assign": lambda o: {"organisation_pk": o.organisation.pk},
+    "partybuilding:instructor_end": lambda o: {"pk": o.party_building.assignment.pk},
+    "partybuilding:site_edit": lambda o: {"pk": o.party_building.site.pk},
+    "partybuilding:site_delete": lambda o: {"pk": o.party_building.site.pk},
+    "partybuilding:centre_edit": lambda o: {"pk": o.party_building.centre.pk},
+    "partybuilding:training_edit": lambda o: {"pk": o.training.pk},
+    "partybuilding:training_delete": lambda o: {"pk": o.training.pk},
+    "partybuilding:enrolment_add": lambda o: {"pk": o.training.pk},
+    "partybuilding:enrolment_remove": lambda o: {
+        "pk": o.party_building.enrolment.training_id,
+        "enrolment_pk": o.party_building.enrolment.pk,
+    },
     "evaluation:evaluation_detail": lambda o: {"pk": o.evaluation.pk},
     "evaluation:evaluation_scores": lambda o: {"pk": o.evaluation.pk},
     "evaluation:evaluation_action": lambda o: {"pk": o.evaluation.pk, "action": "scored"},
@@ -111,6 +132,7 @@ def access_objects(township, township_user, staff):
         project=ProjectFactory(organisation=organisation),
         finished_project=_finished_project(organisation),
         training=TrainingFactory(level="township", township=township),
+        party_building=_procurement_and_party_records(township, organisation),
         evaluation=EvaluationFactory(organisation=organisation),
         published_evaluation=EvaluationFactory(organisation=organisation, published=True),
         review=Review.objects.create(
@@ -122,6 +144,48 @@ def access_objects(township, township_user, staff):
             ),
             requested_on=datetime.date(2019, 7, 3),
             reason="对3.2项评分有异议",
+        ),
+    )
+
+
+def _procurement_and_party_records(township, organisation):
+    """One record of each kind the procurement and party-building forms edit, all belonging
+    to ``township`` (a district-level catalogue item belongs to everyone)."""
+    from partybuilding import models as party
+    from procurement import models as procurement
+
+    named_on = datetime.date(2019, 6, 1)
+    party_organisation = party.PartyOrganisation.objects.create(
+        name="测试党支部", kind="single", township=township, established_on=named_on
+    )
+    party_organisation.organisations.add(organisation)
+    study_class = party.Training.objects.create(
+        kind="study_class", level="township", township=township, held_on=named_on,
+        title="研修班", organiser="镇社会组织服务中心",
+    )  # fmt: skip
+    return SimpleNamespace(
+        catalogue_item=procurement.CatalogueItem.objects.create(year=2019, code="A1", name="助老"),
+        recommended=procurement.RecommendedEntry.objects.create(
+            organisation=organisation, year=2019
+        ),
+        award=procurement.Award.objects.create(
+            year=2019, organisation=organisation, name="测试团队", named_on=named_on
+        ),
+        brand=procurement.Brand.objects.create(
+            name="测试品牌", level="township", township=township, named_on=named_on, year=2019
+        ),
+        party=party_organisation,
+        assignment=party.InstructorAssignment.objects.create(
+            organisation=organisation, instructor="张三", starts_on=named_on
+        ),
+        site=party.DemonstrationSite.objects.create(
+            organisation=organisation, year=2019, named_on=named_on, name="测试示范点"
+        ),
+        centre=party.PartyServiceCentre.objects.create(
+            name="测试党群服务中心", level="township", township=township, state="planned"
+        ),
+        enrolment=party.TrainingEnrolment.objects.create(
+            training=study_class, organisation=organisation, person="李四"
         ),
     )
 
