@@ -11,7 +11,13 @@ from openpyxl import load_workbook
 from registry.models import OrgType, Township
 from targets import services
 from targets.models import Plan
-from tests.factories import TEST_PASSWORD, AnnualReportFactory, OrganisationFactory, make_user
+from tests.factories import (
+    TEST_PASSWORD,
+    AnnualReportFactory,
+    OrganisationFactory,
+    ProjectFactory,
+    make_user,
+)
 from zhenhai_so.roles import Role
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -42,6 +48,9 @@ def _district():
     OrganisationFactory(name="蛟川书画协会", township=second, registered_on=day(2015, 3, 1))
     for org in counted:
         AnnualReportFactory(organisation=org, year=2018)
+    # Purchase of services signed in 2019: 428,000 yuan, shown as 43 (10,000 yuan).
+    ProjectFactory(organisation=counted[0], contract_amount=380000)
+    ProjectFactory(organisation=counted[1], contract_amount=48000)
     return first, [o.name for o in counted]
 
 
@@ -74,6 +83,7 @@ def test_leader_reads_dashboard_target_records_and_workbook(journey):
     assert township.name in page.locator("h1").inner_text()
     assert AS_OF in page.locator("[data-testid=as-of]").inner_text()
     assert page.locator("[data-testid=value-R1]").inner_text().strip().startswith("2")
+    assert page.locator("[data-testid=spending]").inner_text().strip() == "43"
     sparkline = page.locator("tr[data-code=R1] .sparkline svg")
     assert sparkline.count() == 1, "no sparkline was drawn"
     box = sparkline.bounding_box()
