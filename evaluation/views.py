@@ -128,7 +128,7 @@ def evaluation_create(request):
     organisations = Organisation.objects.visible_to(request.user).legal()
     initial = {}
     preset = request.GET.get("organisation", "")
-    if preset.isdigit():
+    if preset.isascii() and preset.isdigit():  # "²".isdigit() is True, int("²") fails
         organisation = organisations.filter(pk=preset).first()
         if organisation:
             initial["credit_code"] = organisation.credit_code

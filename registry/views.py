@@ -699,12 +699,14 @@ STATUS_LABELS = {
 @require_POST
 def annual_report_list_overdue(request):
     """One action: put every selected organisation whose report is overdue on the abnormal list."""
+    today = _today()
     try:
         year = int(request.POST.get("year", ""))
     except ValueError:
         raise PermissionDenied from None
-    ids = [int(i) for i in request.POST.getlist("organisation") if i.isdigit()]
-    today = _today()
+    if not 2000 <= year <= today.year:  # the board's own range (_report_year)
+        raise PermissionDenied
+    ids = [int(i) for i in request.POST.getlist("organisation") if i.isascii() and i.isdigit()]
     candidates = Organisation.objects.visible_to(request.user).filter(pk__in=ids)
     overdue = services.with_reporting_status(candidates, year, today).filter(status_code="overdue")
     entries = services.list_overdue_reporters(organisations=overdue, year=year, actor=request.user)

@@ -61,7 +61,8 @@ def _scope(request, plan):
     township; asking for another one is a 404."""
     townships = _townships_for(request.user)
     wanted = request.GET.get("township")
-    if wanted and not townships.filter(pk=wanted if wanted.isdigit() else 0).exists():
+    pk = wanted if wanted and wanted.isascii() and wanted.isdigit() else 0  # not "²"
+    if wanted and not townships.filter(pk=pk).exists():
         raise Http404
     form = ProgressFilterForm(request.GET or None, townships=townships)
     as_of, township = None, None

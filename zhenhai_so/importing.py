@@ -352,6 +352,15 @@ class ImportFailed(Exception):
     """The file cannot be imported at all (unreadable, wrong headers, a constraint violated)."""
 
 
+def _open_job_file(job):
+    """The job's stored upload, or ImportFailed when it is gone (the nightly clean-up deletes
+    uploads after seven days; a preview confirmed later must fail visibly, not with a 500)."""
+    try:
+        return job.file.open("rb")
+    except (FileNotFoundError, ValueError) as error:
+        raise ImportFailed(_("The uploaded file is no longer kept; upload it again.")) from error
+
+
 class ImportKind:
     """What one sheet holds and how its rows become records. Subclass it in ``resources.py``:
 
@@ -707,7 +716,7 @@ def import_job_preview(*, job: ImportJob) -> ImportJob:
     """Validate the job's file and store the counts and row errors; writes no records."""
     kind = get_kind(job.kind)
     try:
-        with job.file.open("rb") as handle:
+        with _open_job_file(job) as handle:
             plan = validate(kind, handle, user=job.user)
     except ImportFailed as error:
         job.state, job.message, job.counts, job.errors = ImportJob.State.FAILED, str(error), {}, []
@@ -730,7 +739,7 @@ def import_job_apply(
     kind = get_kind(job.kind)
     job.skip_invalid = skip_invalid
     try:
-        with job.file.open("rb") as handle:
+        with _open_job_file(job) as handle:
             plan = validate(kind, handle, user=job.user)
         if not plan.is_valid and not skip_invalid:
             job.state = ImportJob.State.PREVIEWED

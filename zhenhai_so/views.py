@@ -152,7 +152,7 @@ def _audit_entries(request):
             | Q(actor__username__icontains=q)
             | Q(remote_addr__icontains=q)
         )
-    if (action := request.GET.get("action")) and action.isdigit():
+    if (action := request.GET.get("action", "")).isascii() and action.isdigit():
         entries = entries.filter(action=int(action))
     if since := safe_date(request.GET.get("since")):
         entries = entries.filter(timestamp__date__gte=since)
@@ -221,7 +221,7 @@ def notification_read(request):
     from .notifications import mark_read
 
     raw = request.POST.get("id", "")
-    if raw.isdigit():
+    if raw.isascii() and raw.isdigit():  # "²".isdigit() is True, int("²") fails
         notification = get_object_or_404(Notification.objects.for_user(request.user), pk=int(raw))
         mark_read(user=request.user, ids=[notification.pk])
         if request.POST.get("open") and notification.link.startswith("/"):
