@@ -2,6 +2,7 @@
 against pytest-django's live server, in Chinese. Each journey saves screenshots of its main steps
 under ``test-artifacts/e2e/<journey>/`` and fails on console errors or failed requests."""
 
+import io
 import os
 import re
 import shutil
@@ -136,7 +137,15 @@ class Journey:
 
 
 @pytest.fixture
-def journey(browser, live_server, request):
+def journey(browser, live_server, request, settings, tmp_path):
+    """The journey's page. Uploads and made files go to the test's own media directory, and
+    background work runs in the server's thread even when REDIS_URL names a broker (no worker
+    runs beside the journeys)."""
+    from zhenhai_so.celery import app
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = True
     context = browser.new_context(
         locale="zh-CN", viewport={"width": 1366, "height": 900}, accept_downloads=True
     )
@@ -144,3 +153,18 @@ def journey(browser, live_server, request):
     page.set_default_timeout(15_000)
     yield Journey(page, live_server, request.node.name.removeprefix("test_"))
     context.close()
+    app.conf.task_always_eager = eager
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """The flush that ends a journey (a transactional test) empties the reference data every
+    test database starts with; load it again for the tests that run after it in this process."""
+    yield
+    if nextitem is None:  # the session's end: the test databases are gone
+        return
+    from django.core.management import call_command
+    from pytest_django.plugin import blocking_manager_key
+
+    with item.config.stash[blocking_manager_key].unblock():
+        call_command("load_reference", verbosity=0, stdout=io.StringIO())
