@@ -183,3 +183,60 @@ def test_the_fast_select_escapes_values_and_labels_like_django():
         return "".join(html.split()).replace('selected=""', "").replace("selected", "")
 
     assert normalise(ours) == normalise(django)
+
+
+# --- No default accounts (SECURITY.md item 7).
+
+
+def test_default_accounts_are_reported_by_the_deploy_check(staff):
+    from django.core.checks import run_checks
+
+    from zhenhai_so.demo import DEMO_PASSWORD
+    from zhenhai_so.security.checks import default_accounts
+
+    def errors():
+        return [
+            m.msg
+            for m in run_checks(include_deployment_checks=True, databases=["default"])
+            if m.id == "zhenhai_so.E_DEFAULT_ACCOUNTS"
+        ]
+
+    assert default_accounts() == [] and errors() == []
+    admin_account = make_user("Admin", Role.SYSTEM_ADMIN)
+    demo = make_user("sysadmin", Role.SYSTEM_ADMIN)
+    demo.set_password(DEMO_PASSWORD)
+    demo.save()
+    assert default_accounts() == ["Admin", "sysadmin"]
+    assert "Admin, sysadmin" in errors()[0]
+    # A demo login with its own password is an ordinary account; deactivated ones do not count.
+    demo.set_password("An-0ther-Secret!")
+    demo.save()
+    admin_account.is_active = False
+    admin_account.save()
+    assert default_accounts() == [] and errors() == []
+
+
+# --- Imports never match rows with a cached loader over several columns (SECURITY.md item 18).
+
+
+def test_no_import_matches_rows_with_a_cached_instance_loader():
+    from import_export.instance_loaders import CachedInstanceLoader
+    from import_export.resources import Resource
+
+    from zhenhai_so.importing import ImportKind, all_kinds
+
+    kinds = all_kinds()  # imports every app's resources.py
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    ours = [c for c in subclasses(Resource) if not c.__module__.startswith("import_export")]
+    for resource in ours:
+        loader = resource._meta.instance_loader_class
+        assert loader is None or not issubclass(loader, CachedInstanceLoader), resource
+    assert len(kinds) >= 5
+    for kind in kinds:  # each kind names its own key and loads existing records by it
+        assert type(kind).key is not ImportKind.key, kind.name
+        assert type(kind).load_existing is not ImportKind.load_existing, kind.name

@@ -8,4 +8,4 @@ class SecurityConfig(AppConfig):
     verbose_name = _("Security")
 
     def ready(self):
-        from . import receivers  # noqa: F401  (connects the login / lock-out / password receivers)
+        from . import checks, receivers  # noqa: F401  (registers the check, connects receivers)
