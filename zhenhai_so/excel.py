@@ -62,7 +62,7 @@ def content_disposition(filename: str) -> str:
     ascii_name = "".join(
         c if c.isascii() and (c.isalnum() or c in "._-") else "_" for c in filename
     )
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 def workbook_response(workbook: Workbook, filename: str) -> FileResponse:

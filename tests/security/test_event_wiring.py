@@ -1,10 +1,13 @@
 """Imports, exports, downloads and approvals reach the security event log, and auditors see and
 export it on the audit page (SECURITY.md item 11)."""
 
+import re
+
 import pytest
 from auditlog.context import set_actor
 from django.core.files.base import ContentFile
 from django.urls import reverse
+from django.utils import timezone
 
 from registry import services as registry_services
 from tests.imports.conftest import org_row, xlsx  # noqa: F401  (org_row: a fixture)
@@ -196,3 +199,38 @@ def _content(response):
     import io
 
     return io.BytesIO(b"".join(response.streaming_content))
+
+
+# --- Download file names (SECURITY.md item 20).
+
+HOSTILE_NAMES = [
+    "../../etc/passwd",
+    'a"b\r\nSet-Cookie: session=x',
+    "报表;filename=evil.exe",
+    "=cmd|' /C calc'!A0.xlsx",
+    "名单\x00.xlsx",
+]
+
+
+@pytest.mark.parametrize("name", HOSTILE_NAMES)
+def test_download_names_are_generated_and_encoded(name, client_for, staff):
+    from urllib.parse import unquote
+
+    from zhenhai_so.excel import content_disposition
+
+    header = content_disposition(name)
+    assert "\r" not in header and "\n" not in header and "\x00" not in header
+    fallback = header.split('filename="', 1)[1].split('"', 1)[0]
+    assert re.fullmatch(r"[A-Za-z0-9._-]*", fallback)
+    encoded = header.split("filename*=UTF-8''", 1)[1]
+    assert re.fullmatch(r"[A-Za-z0-9%._~-]*", encoded)  # RFC 5987 attr-chars only: no / ; "
+    assert unquote(encoded) == name
+    if "\x00" in name:
+        return  # PostgreSQL stores no NUL: such a name never reaches a stored download
+    # The same through a real download of a record the user owns.
+    download = Download(user=staff, kind="k", title="t", filename=name, state=Download.State.DONE)
+    download.finished_at = timezone.now()
+    download.file.save("f.xlsx", ContentFile(b"PK\x03\x04"), save=True)
+    response = client_for(staff).get(reverse("jobs:download_file", kwargs={"pk": download.pk}))
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == header
