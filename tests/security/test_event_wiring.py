@@ -234,3 +234,27 @@ def test_download_names_are_generated_and_encoded(name, client_for, staff):
     response = client_for(staff).get(reverse("jobs:download_file", kwargs={"pk": download.pk}))
     assert response.status_code == 200
     assert response["Content-Disposition"] == header
+
+
+# --- No passwords or personal data in logs (SECURITY.md item 13).
+
+
+def test_an_import_logs_no_personal_data(client_for, staff, org_row, caplog):  # noqa: F811
+    import logging
+
+    client = client_for(staff)
+    row = org_row(1, 法定代表人="欧阳秘密人", 联系电话="13912345678")
+    bad = org_row(2, 法定代表人="司马隐私", 联系电话="13987654321", 成立日期="去年")
+    start = reverse("imports:start", kwargs={"kind": "organisations"})
+    with caplog.at_level(logging.DEBUG):
+        client.post(start, {"file": xlsx([row, bad])})
+        job = ImportJob.objects.get()
+        client.post(
+            reverse("imports:apply", args=["organisations", job.pk]), {"skip_invalid": "on"}
+        )
+    assert ImportJob.objects.get().state == "applied"
+    logged = caplog.text + "".join(str(r.args) for r in caplog.records)
+    for secret in ("欧阳秘密人", "13912345678", "司马隐私", "13987654321"):
+        assert secret not in logged
+    events = " ".join(SecurityEvent.objects.values_list("detail", flat=True))
+    assert "13912345678" not in events and "欧阳秘密人" not in events
