@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Case, F, FilteredRelation, Q, Value, When
+from django.db.models import Case, Exists, F, FilteredRelation, OuterRef, Q, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -339,6 +339,21 @@ def with_reporting_status(organisations, year: int, today: datetime.date):
             default=Value("not_due" if today <= due else "overdue"),
         )
     )
+
+
+def reporting_status_q(code: str, year: int, today: datetime.date) -> Q:
+    """Organisations whose reporting status of ``year`` is ``code``, as
+    :func:`with_reporting_status` computes it, with EXISTS subqueries instead of a join, so a
+    page of the board is ordered and cut before any report is read."""
+    due = annual_report_due_date(year)
+    reports = AnnualReport.objects.filter(organisation_id=OuterRef("pk"), year=year)
+    if code == "on_time":
+        return Q(Exists(reports.filter(submitted_on__lte=due)))
+    if code == "late":
+        return Q(Exists(reports.filter(submitted_on__gt=due)))
+    if code == ("not_due" if today <= due else "overdue"):
+        return ~Q(Exists(reports.filter(submitted_on__isnull=False)))
+    return Q(pk__in=[])
 
 
 def attach_reporting_status(organisations, year: int, today: datetime.date):

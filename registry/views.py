@@ -643,9 +643,10 @@ def annual_report_board(request):
         **{code: Count("pk", filter=Q(status_code=code)) for code in services.REPORTING_CODES}
     )
     only = request.GET.get("only", "")
+    ordering = ("township__order", "name", "pk")
     if only in services.REPORTING_CODES:
         rows = rows.filter(status_code=only)
-    rows = rows.select_related("township").order_by("township__order", "name", "pk")
+    rows = rows.select_related("township").order_by(*ordering)
     if request.GET.get("export") == "xlsx":
         headers = [
             "统一社会信用代码",
@@ -669,8 +670,23 @@ def annual_report_board(request):
             for o in services.attach_reporting_status(rows.iterator(chunk_size=2000), year, today)
         )
         return export_response(f"annual-reports-{year}", str(year), headers, data)
-    page = paginate(request, rows, per_page=50)
-    page.object_list = list(services.attach_reporting_status(page.object_list, year, today))
+    # The page is ordered and cut on the organisations alone (no report join over every obliged
+    # organisation), its statuses read for its 50 rows only, and its count is the counts' sum:
+    # at 100,000 organisations this is what keeps the board under its 400 ms.
+    listed = board_filter.qs
+    if only in services.REPORTING_CODES:
+        listed = listed.filter(services.reporting_status_q(only, year, today))
+    total = counts[only] if only in services.REPORTING_CODES else sum(counts.values())
+    page = paginate(request, listed.order_by(*ordering).values_list("pk", flat=True), 50, total)
+    by_pk = {
+        o.pk: o
+        for o in services.with_reporting_status(
+            Organisation.objects.filter(pk__in=list(page.object_list)), year, today
+        ).select_related("township")
+    }
+    page.object_list = list(
+        services.attach_reporting_status([by_pk[pk] for pk in page.object_list], year, today)
+    )
     return render(
         request,
         "registry/annual_report_board.html",

@@ -1,6 +1,7 @@
 """Annual reports: reporting status, the year board, listing the overdue, removal history."""
 
 import datetime
+from unittest import mock
 
 import pytest
 from django.urls import reverse
@@ -152,3 +153,46 @@ def test_stale_annual_report_save_is_refused(client_for, staff):
     assert response.status_code == 200
     report.refresh_from_db()
     assert report.full_time_staff == 5
+
+
+@pytest.mark.parametrize(
+    "today", [DUE - datetime.timedelta(days=10), DUE + datetime.timedelta(days=1)]
+)
+def test_board_pages_by_status_match_the_computed_statuses(client_for, staff, township, today):
+    """The board cuts its page with EXISTS subqueries (reporting_status_q) and reads statuses for
+    the page only: every ``only`` lists exactly the organisations with that computed status, in
+    the board's order, counted as the counts say."""
+    registered = datetime.date(2015, 1, 1)
+    submitted = {
+        "甲按时": datetime.date(2019, 4, 1),
+        "乙迟交": datetime.date(2019, 6, 10),
+        "丙未报": None,
+        "丁空报告": "blank",  # a report row without a submission date counts as not reported
+    }
+    for name, day in submitted.items():
+        organisation = OrganisationFactory(name=name, township=township, registered_on=registered)
+        if day == "blank":
+            AnnualReportFactory(organisation=organisation, year=2018, submitted_on=None)
+        elif day:
+            AnnualReportFactory(organisation=organisation, year=2018, submitted_on=day)
+    client = client_for(staff)
+    with mock.patch("registry.views._today", return_value=today):
+        response = client.get(reverse("registry:annual_report_board"), {"year": 2018})
+        expected = {}
+        for row in response.context["page"]:
+            expected.setdefault(row.status["code"], []).append(row.name)
+        assert response.context["page"].paginator.count == 4
+        for code in services.REPORTING_CODES:
+            response = client.get(
+                reverse("registry:annual_report_board"), {"year": 2018, "only": code}
+            )
+            names = [row.name for row in response.context["page"]]
+            assert names == expected.get(code, []), code
+            assert response.context["page"].paginator.count == len(names)
+            assert response.context["counts"][code] == len(names)
+    waiting = "not_due" if today <= DUE else "overdue"
+    assert {code: set(names) for code, names in expected.items()} == {
+        "on_time": {"甲按时"},
+        "late": {"乙迟交"},
+        waiting: {"丙未报", "丁空报告"},
+    }
