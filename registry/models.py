@@ -109,7 +109,39 @@ class Grade(models.TextChoices):
     A1 = "1A", "1A"
 
 
+def credit_code_is_valid(code: str, org_type: str) -> bool:
+    """Whether the code is a valid GB 32100 code for an organisation of that type (the check
+    digits cannot be computed in SQL, so this is stored as ``Organisation.credit_code_valid``)."""
+    from .validators import validate_credit_code
+
+    if not code:
+        return False
+    try:
+        validate_credit_code(code, org_type or None)
+    except ValidationError:
+        return False
+    return True
+
+
 class OrganisationQuerySet(models.QuerySet):
+    # bulk_create and bulk_update (imports, benchmark data) do not call save(): they set the
+    # stored credit-code flag themselves. A plain .update(credit_code=...) would not; none exists.
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        for obj in objs:
+            obj.set_credit_code_valid()
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        objs = list(objs)
+        fields = list(fields)
+        if {"credit_code", "org_type"} & set(fields):
+            for obj in objs:
+                obj.set_credit_code_valid()
+            if "credit_code_valid" not in fields:
+                fields.append("credit_code_valid")
+        return super().bulk_update(objs, fields, *args, **kwargs)
+
     def visible_to(self, user):
         """What the user may see: everything, or only their township for township offices."""
         township_id = user.scope_township_id
@@ -152,6 +184,8 @@ class Organisation(models.Model):
     credit_code = models.CharField(
         _("unified social credit code"), max_length=18, blank=True, db_index=True
     )
+    # Kept by save() and the bulk writes from credit_code and org_type (target R4 counts it).
+    credit_code_valid = models.BooleanField(_("credit code valid"), default=False, editable=False)
     org_type = models.CharField(_("type"), max_length=24, choices=OrgType.choices, db_index=True)
     registration_mode = models.CharField(
         _("registration mode"), max_length=8, choices=RegistrationMode.choices
@@ -246,9 +280,19 @@ class Organisation(models.Model):
     def __str__(self):
         return self.name
 
+    def save(self, *args, **kwargs):
+        self.set_credit_code_valid()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"credit_code", "org_type"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "credit_code_valid"}
+        super().save(*args, **kwargs)
+
     @property
     def is_legal(self) -> bool:
         return self.org_type in LEGAL_TYPES
+
+    def set_credit_code_valid(self) -> None:
+        self.credit_code_valid = credit_code_is_valid(self.credit_code, self.org_type)
 
     def clean(self):
         """Cross-field rules, with messages at the field (the constraints back them in the DB)."""
