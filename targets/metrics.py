@@ -11,14 +11,14 @@ party-building apps return "no data" until those models exist (``_model``), neve
 number.
 """
 
+import contextlib
+import contextvars
 import datetime
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.apps import apps
-from django.core.exceptions import ValidationError
 from django.db.models import (
     Avg,
     BooleanField,
@@ -46,7 +46,6 @@ from registry.models import (
     Township,
     annual_report_due_date,
 )
-from registry.validators import validate_credit_code
 
 from .models import Milestone, Population, QuarterlyReport, QuarterlyValue
 
@@ -114,13 +113,50 @@ def percent(numerator, denominator) -> Decimal | None:
     return Decimal(numerator) * HUNDRED / Decimal(denominator)
 
 
+# While set, share metrics build their record lists without counting them (the target page takes
+# the numbers from the cached progress and only needs the records).
+_RECORDS_ONLY = contextvars.ContextVar("targets_records_only", default=False)
+
+
+@contextlib.contextmanager
+def records_only():
+    token = _RECORDS_ONLY.set(True)
+    try:
+        yield
+    finally:
+        _RECORDS_ONLY.reset(token)
+
+
+# While ``sharing()`` is on, metrics that read the same rows for different targets keep what
+# they counted here (one dashboard or target page), keyed by what they counted.
+_SHARED = contextvars.ContextVar("targets_shared_counts", default=None)
+
+
+@contextlib.contextmanager
+def sharing():
+    if _SHARED.get() is not None:  # already on: keep the outer memo
+        yield
+        return
+    token = _SHARED.set({})
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
+
+
+def _share_records(population: QuerySet, meets) -> QuerySet:
+    return population.annotate(
+        meets=Case(When(meets, then=Value(True)), default=Value(False), output_field=BooleanField())
+    )
+
+
 def _share(population: QuerySet, meets, *, kind: str) -> MetricResult:
     """Share (in %) of ``population`` meeting the condition, in one query; records annotated."""
     # Annotate first, then count on the annotation: a condition holding an OuterRef to another
     # annotation is not resolved inside an aggregate's filter.
-    records = population.annotate(
-        meets=Case(When(meets, then=Value(True)), default=Value(False), output_field=BooleanField())
-    )
+    records = _share_records(population, meets)
+    if _RECORDS_ONLY.get():
+        return MetricResult(value=None, records=records, record_kind=kind)
     totals = records.aggregate(n=Count("pk"), m=Count("pk", filter=Q(meets=True)))
     if not totals["n"]:
         return MetricResult(
@@ -241,31 +277,12 @@ def _active_q(date: datetime.date) -> Q:
     return Q(registered_on__lte=date) & (Q(dissolved_on__isnull=True) | Q(dissolved_on__gt=date))
 
 
-@functools.lru_cache(maxsize=200_000)
-def credit_code_is_valid(code: str, org_type: str) -> bool:
-    try:
-        validate_credit_code(code, org_type)
-    except ValidationError:
-        return False
-    return True
-
-
 @metric("credit_code_valid")
 def credit_code_valid(*, target, as_of, township_id=None, year=None) -> MetricResult:
-    """R4: legal SOs holding a valid GB 32100 code. The check digit cannot be computed in SQL, so
-    the codes are checked here (one query; the result per code is cached in the process)."""
-    qs = legal(as_of, township_id)
-    rows = list(qs.values_list("pk", "credit_code", "org_type"))
-    invalid = [pk for pk, code, org_type in rows if not credit_code_is_valid(code, org_type)]
-    if not rows:
-        return no_data()
-    return MetricResult(
-        value=percent(len(rows) - len(invalid), len(rows)),
-        numerator=Decimal(len(rows) - len(invalid)),
-        denominator=Decimal(len(rows)),
-        records=_flagged(qs, {pk for pk, _c, _t in rows} - set(invalid)),
-        record_kind="organisation",
-    )
+    """R4: legal SOs holding a valid GB 32100 code. The check characters cannot be computed in
+    SQL, so each organisation stores the answer (``Organisation.credit_code_valid``, kept on
+    save, by the bulk writes of imports and by its migration)."""
+    return _share(legal(as_of, township_id), Q(credit_code_valid=True), kind="organisation")
 
 
 def obliged_to_report(year: int, township_id=None) -> QuerySet:
@@ -341,7 +358,74 @@ def _annual_fact_share(condition: str, as_of, township_id) -> MetricResult:
     meets = Exists(
         AnnualReport.objects.filter(ANNUAL_FACT_CONDITIONS[condition], pk=OuterRef("report_id"))
     )
-    return _share(qs, Q(meets), kind="organisation")
+    if _RECORDS_ONLY.get():
+        return MetricResult(
+            value=None, records=_share_records(qs, Q(meets)), record_kind="organisation"
+        )
+    counts = _annual_fact_counts(as_of)
+    rows = counts.values() if township_id is None else [counts.get(township_id, {})]
+    n = sum(row.get("legal", 0) for row in rows)
+    m = sum(row.get(condition, 0) for row in rows)
+    records = _share_records(qs, Q(meets))
+    if not n:
+        return MetricResult(
+            value=None, numerator=0, denominator=0, records=records, record_kind="organisation"
+        )
+    return MetricResult(
+        value=percent(m, n),
+        numerator=Decimal(m),
+        denominator=Decimal(n),
+        records=records,
+        record_kind="organisation",
+    )
+
+
+def _annual_fact_counts(as_of: datetime.date) -> dict:
+    """Per township: legal SOs on the date, and how many of them meet each annual-fact
+    condition on their newest report, in two queries (shared by P5, S2, S3, S4 and S6 while
+    ``sharing()`` is on). The newest report is the one no later report of a year ≤ the as-of year,
+    submitted by then, follows: an anti-join the database answers in one pass, instead of looking
+    up each organisation's newest report."""
+    memo = _SHARED.get()
+    key = ("annual_facts", as_of)
+    if memo is not None and key in memo:
+        return memo[key]
+    counts: dict = {}
+    for row in legal(as_of).values("township_id").annotate(n=Count("pk")).order_by("township_id"):
+        counts[row["township_id"]] = {"legal": row["n"]}
+    later = AnnualReport.objects.filter(
+        organisation=OuterRef("organisation"),
+        year__gt=OuterRef("year"),
+        year__lte=as_of.year,
+        submitted_on__lte=as_of,
+    )
+    newest = (
+        AnnualReport.objects.filter(
+            year__lte=as_of.year,
+            submitted_on__lte=as_of,
+            organisation__org_type__in=LEGAL_TYPES,
+            organisation__registered_on__lte=as_of,
+        )
+        .filter(
+            Q(organisation__dissolved_on__isnull=True) | Q(organisation__dissolved_on__gt=as_of)
+        )
+        .filter(~Exists(later))
+    )
+    for row in (
+        newest.values("organisation__township_id")
+        .annotate(
+            **{
+                name: Count("pk", filter=condition)
+                for name, condition in ANNUAL_FACT_CONDITIONS.items()
+            }
+        )
+        .order_by("organisation__township_id")
+    ):
+        township = row.pop("organisation__township_id")
+        counts.setdefault(township, {"legal": 0}).update(row)
+    if memo is not None:
+        memo[key] = counts
+    return counts
 
 
 @metric("annual_fact_share")

@@ -362,9 +362,48 @@ def stored_baselines(targets, township_id: int | None) -> dict:
     return {pk: value for pk, day, value in rows if wanted[pk] == day and value is not None}
 
 
-def evaluate_plan(plan, *, as_of: datetime.date, township_id: int | None = None) -> list[Progress]:
+def evaluate_plan(
+    plan, *, as_of: datetime.date, township_id: int | None = None, cached: bool = False
+) -> list[Progress]:
     """Every target of the plan; the dashboard, its workbook and ``target_progress`` all read
-    this, so they show the same numbers."""
+    this, so they show the same numbers. ``cached``: taken from ``targets.results`` while the
+    data has not changed (without record lists)."""
     targets = list(plan.targets.for_dashboard())
+    if cached:
+        return evaluate_cached(targets, as_of=as_of, township_id=township_id)
     baselines = stored_baselines(targets, township_id)
-    return [evaluate(t, as_of=as_of, township_id=township_id, baselines=baselines) for t in targets]
+    with metrics.sharing():
+        return [
+            evaluate(t, as_of=as_of, township_id=township_id, baselines=baselines) for t in targets
+        ]
+
+
+def evaluate_cached(targets, *, as_of: datetime.date, township_id: int | None = None):
+    """``evaluate`` of each target, from the results cache when the data has not changed since it
+    was computed (``targets.results``); the results carry no record lists (see ``records_of``)."""
+    from . import results
+
+    state = {}
+
+    def compute(target):
+        if "baselines" not in state:  # one query, and only when something is computed
+            state["baselines"] = stored_baselines(targets, township_id)
+        return evaluate(target, as_of=as_of, township_id=township_id, baselines=state["baselines"])
+
+    with metrics.sharing():
+        return results.evaluate_many(targets, as_of=as_of, township_id=township_id, compute=compute)
+
+
+def records_of(target: Target, *, as_of: datetime.date, township_id: int | None = None):
+    """The metric's records behind the number as of the date (for an annual target, those of the
+    running or last started plan year), built without counting them again."""
+    year = None
+    when = as_of
+    if target.annual:
+        started = [y for y in target.plan_years if as_of >= year_window(target, y)[0]]
+        if not started:
+            return metrics.no_data()
+        year = started[-1]
+        when = min(as_of, year_window(target, year)[1])
+    with metrics.records_only():
+        return _safe_compute(target, as_of=when, township_id=township_id, year=year)

@@ -16,6 +16,7 @@ from zhenhai_so.models import Notification, User
 from zhenhai_so.notifications import notify
 from zhenhai_so.roles import Role
 
+from . import metrics
 from .models import (
     Milestone,
     Plan,
@@ -330,24 +331,26 @@ def snapshot_store(*, plan: Plan, as_of: datetime.date, per_township: bool = Tru
     one row per (target, date, township), updated in place."""
     now = timezone.now()
     scopes = [None] + (list(Township.objects.values_list("pk", flat=True)) if per_township else [])
-    stored = 0
-    for target in plan.targets.for_dashboard():
-        for township_id in scopes:
-            progress = evaluate(target, as_of=as_of, township_id=township_id)
-            Snapshot.objects.update_or_create(
-                target=target,
-                as_of=as_of,
-                township_id=township_id,
-                defaults={
-                    "value": _rounded(progress.value),
-                    "numerator": _rounded(progress.numerator),
-                    "denominator": _rounded(progress.denominator),
-                    "status": progress.status,
-                    "computed_at": now,
-                },
-            )
-            stored += 1
-    return stored
+    with metrics.sharing():  # the scopes share the counts of the annual facts
+        computed = [
+            evaluate(target, as_of=as_of, township_id=township_id)
+            for target in plan.targets.for_dashboard()
+            for township_id in scopes
+        ]
+    for progress in computed:
+        Snapshot.objects.update_or_create(
+            target=progress.target,
+            as_of=as_of,
+            township_id=progress.township_id,
+            defaults={
+                "value": _rounded(progress.value),
+                "numerator": _rounded(progress.numerator),
+                "denominator": _rounded(progress.denominator),
+                "status": progress.status,
+                "computed_at": now,
+            },
+        )
+    return len(computed)
 
 
 def _rounded(value):

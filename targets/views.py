@@ -13,7 +13,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from registry.models import Township
-from zhenhai_so.excel import export_response, new_workbook, workbook_response, write_sheet
+from zhenhai_so import jobs
+from zhenhai_so.excel import export_response
 from zhenhai_so.pagination import paginate, querystring_without_page
 
 from . import metrics, services
@@ -28,7 +29,7 @@ from .models import (
     quarter_end,
     quarterly_report_due,
 )
-from .progress import evaluate, evaluate_plan
+from .progress import evaluate_cached, evaluate_plan, records_of
 from .records import RECORD_KINDS
 
 # Headline numbers at the top of the dashboard: (label, target code).
@@ -101,8 +102,16 @@ def dashboard(request):
     if request.GET.get("export") == "xlsx":
         if not request.user.has_perm("targets.export_targets"):
             raise PermissionDenied
-        return _dashboard_workbook(request, plan, as_of, township)
-    progress = evaluate_plan(plan, as_of=as_of, township_id=township_id)
+        download = jobs.start_export(
+            user=request.user,
+            kind=dashboard_export,
+            title=_("Plan dashboard as of %(date)s") % {"date": as_of.isoformat()}
+            + (f" · {township.name}" if township else ""),
+            params={"plan": plan.pk, "as_of": as_of.isoformat(), "township": township_id},
+        )
+        jobs.message_queued(request, download)
+        return redirect("jobs:download_detail", pk=download.pk)
+    progress = evaluate_plan(plan, as_of=as_of, township_id=township_id, cached=True)
     ends = _plan_quarter_ends(plan, as_of)
     trends: dict[int, list] = {}
     for s in Snapshot.objects.filter(
@@ -158,20 +167,39 @@ WORKBOOK_HEADERS = [
 ]  # fmt: skip
 
 
-def _dashboard_workbook(request, plan, as_of, township):
-    """One sheet for the district (or the chosen township), then one per township."""
-    workbook = new_workbook()
+def _progress_rows(plan, as_of, township_id):
+    """The sheet's rows, computed when the export task reaches the sheet."""
+    for p in evaluate_plan(plan, as_of=as_of, township_id=township_id, cached=True):
+        yield _progress_row(p)
+
+
+@jobs.export_builder
+def dashboard_export(*, user, params: dict) -> jobs.Export:
+    """The dashboard workbook as a background export: one sheet of every target for the district
+    (or the chosen township), then, for the district, one sheet per township. A township office
+    gets its own township only, whatever the parameters say."""
+    plan = Plan.objects.get(pk=params["plan"])
+    as_of = datetime.date.fromisoformat(params["as_of"])
+    townships = _townships_for(user)
+    township = townships.filter(pk=params.get("township") or 0).first()
+    if township is None and user.scope_township_id is not None:
+        township = townships.first()
+    count = plan.targets.count()
     scope_name = township.name if township else _("Whole district")
-    rows = [
-        _progress_row(p)
-        for p in evaluate_plan(plan, as_of=as_of, township_id=township and township.pk)
+    sheets = [
+        jobs.Sheet(
+            f"{scope_name} {as_of:%Y-%m-%d}",
+            WORKBOOK_HEADERS,
+            _progress_rows(plan, as_of, township and township.pk),
+            count,
+        )
     ]
-    write_sheet(workbook, f"{scope_name} {as_of:%Y-%m-%d}", WORKBOOK_HEADERS, rows)
     if township is None:
-        for t in _townships_for(request.user):
-            rows = [_progress_row(p) for p in evaluate_plan(plan, as_of=as_of, township_id=t.pk)]
-            write_sheet(workbook, t.name, WORKBOOK_HEADERS, rows)
-    return workbook_response(workbook, f"targets-{as_of:%Y%m%d}.xlsx")
+        sheets += [
+            jobs.Sheet(t.name, WORKBOOK_HEADERS, _progress_rows(plan, as_of, t.pk), count)
+            for t in townships
+        ]
+    return jobs.Export(f"targets-{as_of:%Y%m%d}", sheets)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -184,6 +212,11 @@ def target_detail(request, pk, township_pk=None):
     """A target's definition and reading, the inputs of its status, its value over time and per
     township, and the records behind the number. Township offices read their own township's page
     (``target_township``); another township's is a 404."""
+    with metrics.sharing():  # the townships' values share their counts
+        return _target_detail(request, pk, township_pk)
+
+
+def _target_detail(request, pk, township_pk):
     target = get_object_or_404(Target.objects.select_related("plan"), pk=pk)
     plan = target.plan
     if township_pk is None and request.user.scope_township_id is not None:
@@ -194,21 +227,20 @@ def target_detail(request, pk, township_pk=None):
     if township_pk is not None:
         township = get_object_or_404(_townships_for(request.user), pk=township_pk)
     township_id = township.pk if township else None
-    progress = evaluate(target, as_of=as_of, township_id=township_id)
+    (progress,) = evaluate_cached([target], as_of=as_of, township_id=township_id)
     result = progress.result
+    records = result.records
+    if records is None:  # the cached progress keeps no record list
+        records = records_of(target, as_of=as_of, township_id=township_id).records
     kind = RECORD_KINDS.get(result.record_kind)
     if request.GET.get("export") == "xlsx":
         if not request.user.has_perm("targets.export_targets"):
             raise PermissionDenied
-        if result.records is None or kind is None:
+        if records is None or kind is None:
             raise Http404
-        rows = (kind.row(obj) for obj in kind.listed(result.records).iterator(chunk_size=2000))
+        rows = (kind.row(obj) for obj in kind.listed(records).iterator(chunk_size=2000))
         return export_response(f"target-{target.code}", target.code, kind.headers, rows)
-    page = (
-        paginate(request, kind.listed(result.records))
-        if kind and result.records is not None
-        else None
-    )
+    page = paginate(request, kind.listed(records)) if kind and records is not None else None
     ends = _plan_quarter_ends(plan, as_of)
     stored = {
         s.as_of: s
@@ -219,10 +251,11 @@ def target_detail(request, pk, township_pk=None):
         if end in stored:
             over_time.append((end, stored[end].value, stored[end].status))
         else:
-            p = evaluate(target, as_of=end, township_id=township_id)
+            (p,) = evaluate_cached([target], as_of=end, township_id=township_id)
             over_time.append((end, p.value, p.status))
     per_township = [
-        (t, evaluate(target, as_of=as_of, township_id=t.pk)) for t in _townships_for(request.user)
+        (t, evaluate_cached([target], as_of=as_of, township_id=t.pk)[0])
+        for t in _townships_for(request.user)
     ]
     chart = {
         "time": {"dates": [d.isoformat() for d, _v, _s in over_time],
