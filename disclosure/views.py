@@ -13,15 +13,17 @@ from django.db.models import Count, Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from registry.models import ListEntry
 from registry.services import obliged_years, reporting_status
 from zhenhai_so.pagination import paginate, querystring_without_page
 
 from . import selectors
+from .caching import public_cache
 from .downloads import FORMATS, download
 from .filters import (
     PublicAwardFilter,
@@ -35,8 +37,9 @@ from .ratelimit import rate_limited
 
 
 def public_page(view):
-    """Open to anyone, signed in or not; read-only; rate-limited per client address."""
-    return login_not_required(require_GET(rate_limited(view)))
+    """Open to anyone, signed in or not; read-only (GET and HEAD); rate-limited per client
+    address."""
+    return login_not_required(require_safe(rate_limited(view)))
 
 
 def _today() -> datetime.date:
@@ -49,13 +52,16 @@ def _export_format(request) -> str | None:
 
 
 def _list_page(request, template: str, filterset, **context):
+    """A list page. The page of rows is lazy: when the template finds its content cached, no
+    query runs (``disclosure.caching``)."""
     return render(
         request,
         template,
         {
             "filter": filterset,
-            "page": paginate(request, filterset.qs),
+            "page": SimpleLazyObject(lambda: paginate(request, filterset.qs)),
             "querystring": querystring_without_page(request),
+            "public_cache": public_cache(request, today=_today()),
             **context,
         },
     )
@@ -142,7 +148,9 @@ def _report_rows(organisation, today: datetime.date) -> list[dict]:
 
 @public_page
 def organisation(request, pk):
-    """An organisation's public profile."""
+    """An organisation's public profile. The organisation is read at once (its name is the
+    page's title, and an unknown id is a 404); the sections are lazy, read only when the page's
+    content is not cached."""
     today = _today()
     org = get_object_or_404(selectors.public_profile_organisations(), pk=pk)
     projects = selectors.finished_projects_of(org)
@@ -150,11 +158,12 @@ def organisation(request, pk):
         "organisation": org,
         "today": today,
         "grade_valid": bool(org.grade and org.grade_expires_on and org.grade_expires_on >= today),
-        "report_rows": _report_rows(org, today),
-        "list_entries": list(selectors.current_list_entries(on=today).filter(organisation=org)),
-        "inspections": list(selectors.published_inspections().filter(organisation=org)),
+        "report_rows": SimpleLazyObject(lambda: _report_rows(org, today)),
+        "list_entries": selectors.current_list_entries(on=today).filter(organisation=org),
+        "inspections": selectors.published_inspections().filter(organisation=org),
         "procurement": projects is not None,
-        "projects": list(projects) if projects is not None else [],
+        "projects": projects if projects is not None else [],
+        "public_cache": public_cache(request, today=today),
     }
     return render(request, "disclosure/organisation.html", context)
 

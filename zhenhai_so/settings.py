@@ -81,6 +81,7 @@ MIDDLEWARE = [
     "zhenhai_so.security.middleware.TwoFactorRequiredMiddleware",
     "zhenhai_so.middleware.PasswordChangeRequiredMiddleware",
     "zhenhai_so.security.middleware.SecurityEventMiddleware",
+    "zhenhai_so.security.middleware.LoginRateLimitMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
     # Axes must come last: it turns a locked-out login into its own response.
     "axes.middleware.AxesMiddleware",
@@ -365,3 +366,10 @@ LOGGING = {
 
 MESSAGE_TAGS = {40: "danger"}
 PASSWORD_MAX_AGE_DAYS = env.int("PASSWORD_MAX_AGE_DAYS", default=90)
+
+# --- Public disclosure pages (disclosure/): requests per client address and window, and how long
+# a page's content stays cached (an audited change shows at once: the key holds the newest audit
+# entry; 0 turns the cache off).
+DISCLOSURE_RATE_LIMIT = env.int("DISCLOSURE_RATE_LIMIT", default=60)
+DISCLOSURE_RATE_WINDOW = env.int("DISCLOSURE_RATE_WINDOW", default=60)
+DISCLOSURE_CACHE_SECONDS = env.int("DISCLOSURE_CACHE_SECONDS", default=300)

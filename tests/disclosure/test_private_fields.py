@@ -195,3 +195,40 @@ def test_the_markers_would_be_caught_on_a_staff_page(client, records, staff):
     client.force_login(staff)
     response = client.get(reverse("registry:organisation_detail", args=[records.pk]))
     assert MARKERS["organisation phone"] in response.content.decode()
+
+
+@pytest.fixture
+def deferred_loads(monkeypatch):
+    """Records every field read that ``only()`` left out: Django fetches such a field on first
+    access through ``refresh_from_db(fields=...)``."""
+    from django.db.models import Model
+
+    loads = []
+    original = Model.refresh_from_db
+
+    def recording(self, using=None, fields=None, **kwargs):
+        loads.append((type(self).__name__, tuple(fields or ())))
+        return original(self, using=using, fields=fields, **kwargs)
+
+    monkeypatch.setattr(Model, "refresh_from_db", recording)
+    return loads
+
+
+def test_public_pages_read_no_field_beyond_the_public_ones(client, records, deferred_loads):
+    """Whatever field a model gains later, a page or download can show it only by naming it in
+    ``disclosure/selectors.py``: a template reaching for any other field would load it here."""
+    pages = [reverse("disclosure:organisation", args=[records.pk])]
+    pages += [reverse(name, kwargs=kwargs) for name, kwargs in LISTS]
+    for url in pages:
+        _text(client.get(url))
+        for fmt in ("xlsx", "csv"):
+            _text(client.get(url, {"export": fmt}))
+    assert deferred_loads == []
+
+
+def test_the_deferred_load_recorder_sees_a_private_field(records, deferred_loads):
+    from disclosure import selectors
+
+    organisation = selectors.public_organisations().get(pk=records.pk)
+    assert organisation.phone == MARKERS["organisation phone"]
+    assert deferred_loads == [("Organisation", ("phone",))]

@@ -61,6 +61,14 @@ def test_public_pages_refuse_post(client, name, kwargs):
     assert client.post(reverse(name, kwargs=kwargs)).status_code == 405
 
 
+@pytest.mark.parametrize(("name", "kwargs"), PAGES)
+def test_public_pages_answer_head_like_get(client, name, kwargs):
+    """Link checkers and proxies ask with HEAD."""
+    response = client.head(reverse(name, kwargs=kwargs))
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/html")
+
+
 def test_unknown_list_and_unknown_organisation_are_404(client):
     assert client.get(reverse("disclosure:list_entries", args=["secret"])).status_code == 404
     assert client.get(reverse("disclosure:organisation", args=[999999])).status_code == 404
@@ -147,8 +155,9 @@ def test_search_runs_a_constant_number_of_queries(client, django_assert_max_num_
         OrganisationFactory(
             name=f"协会{n:02d}", grade="3A", grade_expires_on=datetime.date(2030, 1, 1)
         )
-    # count, the page's rows with their township, the township choices of the filter form
-    with django_assert_max_num_queries(3):
+    # the newest audit entry (the cache key), count, the page's rows with their township, the
+    # township choices of the filter form
+    with django_assert_max_num_queries(4):
         response = client.get(reverse("disclosure:search"), {"q": "协会"})
     assert len(response.context["page"]) == 20
 
@@ -262,10 +271,74 @@ def test_profile_runs_a_constant_number_of_queries(client, profiled, django_asse
         ProjectFactory(
             organisation=profiled, state="finished", finished_on=datetime.date(2019, 12, 1)
         )
-    # organisation with township and community, annual reports, current list entries,
-    # published spot checks, finished projects
-    with django_assert_max_num_queries(5):
-        client.get(reverse("disclosure:organisation", args=[profiled.pk]))
+    # organisation with township and community, the newest audit entry (the cache key), annual
+    # reports, current list entries, published spot checks, finished projects
+    with django_assert_max_num_queries(6):
+        response = client.get(reverse("disclosure:organisation", args=[profiled.pk]))
+    assert len(response.context["projects"]) == 6
+
+
+LIST_QUERY_BUDGETS = [
+    # the newest audit entry, count, the page's rows (organisation and township joined), the
+    # township choices of the filter form
+    (("disclosure:list_entries", {"kind": "abnormal"}), 4),
+    (("disclosure:inspections", {}), 4),
+    # ... and the totals by year
+    (("disclosure:projects", {}), 5),
+    # the newest audit entry, count, rows (no township filter)
+    (("disclosure:awards", {}), 3),
+    (("disclosure:brands", {}), 4),
+]
+
+
+@pytest.fixture
+def thirty_of_everything(township, other_township):
+    from registry.models import Township
+
+    for n in range(30):
+        organisation = OrganisationFactory(
+            name=f"列表协会{n:02d}", township=(township, other_township)[n % 2]
+        )
+        ListEntry.objects.create(
+            organisation=organisation,
+            kind="abnormal",
+            reason="unreachable",
+            listed_on=datetime.date(2020, 3, 1),
+        )
+        Inspection.objects.create(
+            organisation=organisation,
+            inspected_on=datetime.date(2019, 5, 1),
+            result="passed",
+            published_on=datetime.date(2019, 6, 1),
+        )
+        project = ProjectFactory(organisation=organisation, state="running", year=2018 + n % 3)
+        Award.objects.create(
+            year=2019,
+            organisation=organisation,
+            name=f"团队{n}",
+            named_on=datetime.date(2019, 12, 1),
+        )
+        Brand.objects.create(
+            name=f"品牌{n}",
+            level="township",
+            township=Township.objects.get(pk=organisation.township_id),
+            organisation=organisation,
+            project=project,
+            named_on=datetime.date(2019, 5, 1),
+            year=2019,
+        )
+
+
+@pytest.mark.parametrize(
+    ("page", "budget"), LIST_QUERY_BUDGETS, ids=[p[0][0] for p in LIST_QUERY_BUDGETS]
+)
+def test_public_lists_run_a_constant_number_of_queries(
+    client, thirty_of_everything, page, budget, django_assert_max_num_queries
+):
+    name, kwargs = page
+    with django_assert_max_num_queries(budget):
+        response = client.get(reverse(name, kwargs=kwargs))
+    assert len(response.context["page"]) == 20
 
 
 # --- lists -------------------------------------------------------------------------------------
