@@ -71,9 +71,12 @@ class Journey:
         page.on("dialog", lambda d: d.accept())
 
     def _request_failed(self, request):
-        # A link that answers with a file is a navigation Chromium aborts to download instead.
+        # A link that answers with a file is a navigation Chromium aborts to download instead;
+        # the favicon, fetched by the browser itself after a page loads, is dropped when the
+        # journey moves on first (it is served: a missing one would show as HTTP 404).
         if request.failure == "net::ERR_ABORTED" and any(
-            marker in request.url for marker in ("export", "download", "/errors/", ".xlsx")
+            marker in request.url
+            for marker in ("export", "download", "/errors/", ".xlsx", "/favicon.")
         ):
             return
         self.problems.append(f"failed: {request.url} {request.failure}")
