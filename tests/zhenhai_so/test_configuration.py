@@ -81,8 +81,9 @@ def test_compose_serves_the_static_files_the_image_collected():
     dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
     workdir = re.search(r"^WORKDIR (\S+)", dockerfile, re.M).group(1)
     assert "collectstatic" in dockerfile
+    services = _compose()["services"]
     for name in ("web", "worker", "beat"):
-        assert _compose()["services"][name]["environment"]["STATIC_ROOT"] == f"{workdir}/staticfiles"
+        assert services[name]["environment"]["STATIC_ROOT"] == f"{workdir}/staticfiles"
 
 
 def test_env_example_keeps_comments_off_value_lines():
