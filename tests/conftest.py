@@ -34,6 +34,13 @@ def _two_factor_only_when_marked(request, settings):
         settings.OTP_REQUIRED_ROLES = []
 
 
+@pytest.fixture(autouse=True)
+def _login_rate_limit_out_of_the_way(settings):
+    """Tests sign in from one address many times a minute; the per-address limit of the login
+    page (zhenhai_so.security.middleware.LoginRateLimitMiddleware) is tested on its own."""
+    settings.LOGIN_RATE_LIMIT = 1_000_000
+
+
 @pytest.fixture
 def townships(db):
     from registry.models import Township

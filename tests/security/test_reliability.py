@@ -240,3 +240,42 @@ def test_no_import_matches_rows_with_a_cached_instance_loader():
     for kind in kinds:  # each kind names its own key and loads existing records by it
         assert type(kind).key is not ImportKind.key, kind.name
         assert type(kind).load_existing is not ImportKind.load_existing, kind.name
+
+
+# --- The login page is rate-limited per address (issue 8), besides axes' lock-out per name.
+
+
+def test_sign_in_attempts_are_rate_limited_per_address(client, settings):
+    import datetime
+    import random
+
+    import time_machine
+
+    # Addresses of this run only: the cache may be a Redis shared with other test processes.
+    first, second = (f"10.{random.randrange(256)}.{random.randrange(256)}.{n}" for n in (1, 2))
+    settings.LOGIN_RATE_LIMIT = 3
+    url = reverse("login")
+
+    def attempt(address, name="u"):
+        data = {"username": name, "password": "x"}
+        return client.post(url, data, REMOTE_ADDR=address)
+
+    # Frozen mid-window, so the fixed window cannot roll over between the attempts.
+    with time_machine.travel(
+        datetime.datetime(2026, 1, 5, 9, 0, 20, tzinfo=datetime.UTC), tick=False
+    ):
+        statuses = [attempt(first, f"user{i}").status_code for i in range(5)]
+        assert statuses == [200, 200, 200, 429, 429]
+        refused = attempt(first)
+        assert refused["Retry-After"] == "40"
+        assert "<h1" in refused.content.decode()
+        # Another address is not affected, and the page itself (GET) is never refused.
+        assert attempt(second).status_code == 200
+        assert client.get(url, REMOTE_ADDR=first).status_code == 200
+    # The next window starts afresh.
+    with time_machine.travel(
+        datetime.datetime(2026, 1, 5, 9, 1, 5, tzinfo=datetime.UTC), tick=False
+    ):
+        assert attempt(first).status_code == 200
+    refusals = SecurityEvent.objects.filter(kind=EventKind.LOGIN_FAILED, detail__contains="rate")
+    assert refusals.count() == 1  # the first refusal of the window only
