@@ -114,10 +114,12 @@ def dashboard(request):
     progress = evaluate_plan(plan, as_of=as_of, township_id=township_id, cached=True)
     ends = _plan_quarter_ends(plan, as_of)
     trends: dict[int, list] = {}
-    for s in Snapshot.objects.filter(
-        target__plan=plan, township_id=township_id, as_of__in=ends
-    ).order_by("as_of"):
-        trends.setdefault(s.target_id, []).append(_fmt(s.value, 2))
+    for target_id, value in (
+        Snapshot.objects.filter(target__plan=plan, township_id=township_id, as_of__in=ends)
+        .order_by("as_of")
+        .values_list("target_id", "value")
+    ):
+        trends.setdefault(target_id, []).append(_fmt(value, 2))
     by_code = {p.target.code: p for p in progress}
     headlines = [(_(label), by_code.get(code)) for label, code in HEADLINES]
     sections: dict[str, list] = {}
