@@ -96,14 +96,18 @@ class EvaluationsKind(ImportKind):
                 "applies_from"
             )
         ]
+        by_code = {
+            o.credit_code: o
+            for o in organisations.only(
+                "id", "name", "credit_code", "org_type", "registered_on", "dissolved_on"
+            )
+        }
         return {
             "user": user,
-            "organisations": {
-                o.credit_code: o
-                for o in organisations.only(
-                    "id", "credit_code", "org_type", "registered_on", "dissolved_on"
-                )
-            },
+            "organisations": by_code,
+            # build() hands each new evaluation its organisation, so the audit entry's
+            # str(evaluation) does not fetch it row by row.
+            "organisations_by_id": {o.pk: o for o in by_code.values()},
             "systems": systems,
             "systems_by_id": {s.system.pk: s for s in systems},
         }
@@ -232,6 +236,9 @@ class EvaluationsKind(ImportKind):
     def build(self, values: dict, ctx: dict):
         fields = {k: v for k, v in values.items() if not k.startswith("item_")}
         evaluation = Evaluation(**fields)
+        organisation = ctx.get("organisations_by_id", {}).get(values["organisation_id"])
+        if organisation is not None:
+            evaluation.organisation = organisation
         evaluation._scores = {k[5:]: v for k, v in values.items() if k.startswith("item_")}
         return evaluation
 
@@ -261,7 +268,8 @@ class EvaluationsKind(ImportKind):
         """The evaluations through the framework (bulk, audited), then their scores in bulk,
         then the current grade of every organisation touched."""
         items_by_system = {
-            pk: info.items for pk, info in self.prepare(user=None)["systems_by_id"].items()
+            system.pk: {item.code: item for item in system.items.all()}
+            for system in IndicatorSystem.objects.prefetch_related("items")
         }
         for planned in plan.updated:
             instance = planned.instance

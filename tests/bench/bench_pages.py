@@ -6,11 +6,14 @@ Run against a database filled by ``generate_bench_data`` (``make bench`` does bo
         .venv/bin/python -m tests.bench.bench_pages --runs 15
 
 Server time is the time the Django handler takes for one GET through the whole middleware stack
-and template rendering (the test client, no network), median of ``--runs`` after one warm-up.
+and template rendering (the test client, no network): median and 95th percentile of ``--runs``
+after one warm-up. ``--json`` prints the rows for ``tests.bench.report``, which puts both database
+sizes into one table.
 """
 
 import argparse
 import contextlib
+import json
 import os
 import statistics
 import time
@@ -23,8 +26,9 @@ os.environ.setdefault(
 )
 django.setup()
 
+from django.apps import apps  # noqa: E402
 from django.conf import settings  # noqa: E402
-from django.db import connection  # noqa: E402
+from django.db import OperationalError, connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import NoReverseMatch, reverse  # noqa: E402
@@ -34,7 +38,21 @@ from zhenhai_so.models import User  # noqa: E402
 from zhenhai_so.roles import Role  # noqa: E402
 from zhenhai_so.services import user_create  # noqa: E402
 
-GOALS_MS = {"list": 50, "record": 50, "dashboard": 100, "target": 100}
+# Issue 9: every page under 150 ms server time at 20,000 organisations, 400 ms at 100,000.
+GOAL_MS_20K, GOAL_MS_100K = 150, 400
+# A page whose warm-up takes longer than SLOW_S is timed SLOW_RUNS times only; a single SQL
+# statement longer than STATEMENT_TIMEOUT_S is cancelled and the page reported as failing.
+SLOW_S, SLOW_RUNS, STATEMENT_TIMEOUT_S = 2.0, 3, 60
+
+
+def goal_ms(organisations: int) -> int:
+    return GOAL_MS_100K if organisations > 50_000 else GOAL_MS_20K
+
+
+def percentile(values, share: float) -> float:
+    """The value below which ``share`` of ``values`` lie (nearest rank)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))]
 
 
 def _user(username, role, township=None):
@@ -48,6 +66,19 @@ def _user(username, role, township=None):
             must_change_password=False,
         )
     return user
+
+
+def second_factor(user, session) -> None:
+    """Mark a signed-in session as past the second factor (staff and administrators need it,
+    SECURITY.md), as django_otp's login does, with a confirmed TOTP device of the user's."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device, _created = TOTPDevice.objects.get_or_create(
+        user=user, name="bench", defaults={"confirmed": True}
+    )
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
 
 
 def pages():
@@ -88,13 +119,14 @@ def pages():
             reverse("registry:annual_report_board") + "?year=2019",
         ),
     ]
-    for label, kind, name, kwargs in (
-        ("dashboard", "dashboard", "targets:dashboard", None),
-        ("target page (R1)", "target", "targets:target_detail", {"code": "R1"}),
-        ("target page (S2)", "target", "targets:target_detail", {"code": "S2"}),
-    ):
-        with contextlib.suppress(NoReverseMatch):  # the page's app may not be installed
-            result.append((label, kind, "leader", reverse(name, kwargs=kwargs)))
+    with contextlib.suppress(NoReverseMatch, LookupError):  # the app may not be installed
+        result.append(("dashboard", "dashboard", "leader", reverse("targets:dashboard")))
+        targets = apps.get_model("targets", "Target").objects.filter(plan__code="zhenhai-2018-2020")
+        for code in ("R1", "S2"):
+            target = targets.filter(code=code).first()
+            if target is not None:
+                url = reverse("targets:target_detail", args=[target.pk])
+                result.append((f"target page ({code})", "target", "leader", url))
     return result
 
 
@@ -108,39 +140,66 @@ def measure(runs: int):
         ("township", Role.TOWNSHIP_OFFICE, township),
     ):
         client = Client()
-        client.force_login(_user(f"bench_{role_name}", role, scope))
+        user = _user(f"bench_{role_name}", role, scope)
+        client.force_login(user)
+        second_factor(user, client.session)
         clients[role_name] = client
     rows = []
+    if connection.vendor == "postgresql":  # a page far off its goal must not hold the run
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET statement_timeout = {STATEMENT_TIMEOUT_S * 1000}")
     for label, kind, role, url in pages():
         client = clients[role]
-        response = client.get(url)
-        if response.status_code != 200:
-            rows.append((label, kind, None, None, response.status_code))
+        row = {"label": label, "kind": kind, "url": url}
+        rows.append(row)
+        started = time.perf_counter()
+        try:
+            response = client.get(url)
+        except OperationalError as error:  # the statement timeout
+            row["status"] = f"no answer within {STATEMENT_TIMEOUT_S} s ({type(error).__name__})"
             continue
-        times = []
-        for _ in range(runs):
+        row["status"] = response.status_code
+        if response.status_code != 200:
+            continue
+        warm_up_s = time.perf_counter() - started
+        times, counts = [], set()
+        for _ in range(runs if warm_up_s < SLOW_S else SLOW_RUNS):
             with CaptureQueriesContext(connection) as queries:
                 started = time.perf_counter()
                 client.get(url)
                 times.append((time.perf_counter() - started) * 1000)
-        rows.append((label, kind, statistics.median(times), len(queries), 200))
+            counts.add(len(queries))
+        row.update(
+            median=statistics.median(times),
+            p95=percentile(times, 0.95),
+            queries=max(counts),
+            runs=len(times),
+        )
     return rows
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--json", action="store_true", help="print the rows as JSON")
     args = parser.parse_args()
     count = Organisation.objects.count()
-    print(f"{count} organisations on {connection.vendor}; median of {args.runs} runs")
-    print(f"{'page':<36} {'median ms':>10} {'queries':>8} {'goal ms':>8}  ok")
-    for label, kind, median, queries, status in measure(args.runs):
-        if median is None:
-            print(f"{label:<36} HTTP {status}")
+    rows = measure(args.runs)
+    if args.json:
+        print(json.dumps({"organisations": count, "runs": args.runs, "pages": rows}))
+        return
+    goal = goal_ms(count)
+    print(f"{count} organisations on {connection.vendor}; median and p95 of {args.runs} runs")
+    print(f"{'page':<36} {'median ms':>10} {'p95 ms':>8} {'queries':>8} {'goal ms':>8}  result")
+    for row in rows:
+        if row["status"] != 200:
+            print(f"{row['label']:<36} {row['status']}")
             continue
-        goal = GOALS_MS[kind] * (3 if count > 50_000 else 1)
-        verdict = "yes" if median < goal else "NO"
-        print(f"{label:<36} {median:>10.1f} {queries:>8} {goal:>8}  {verdict}")
+        verdict = "PASS" if row["p95"] < goal else "FAIL"
+        print(
+            f"{row['label']:<36} {row['median']:>10.1f} {row['p95']:>8.1f} {row['queries']:>8} "
+            f"{goal:>8}  {verdict}"
+        )
 
 
 if __name__ == "__main__":

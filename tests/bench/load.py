@@ -25,7 +25,7 @@ from django.conf import settings  # noqa: E402
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY  # noqa: E402
 from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
 
-from tests.bench.bench_pages import _user, pages  # noqa: E402
+from tests.bench.bench_pages import _user, pages, second_factor  # noqa: E402
 from zhenhai_so.roles import Role  # noqa: E402
 
 PORT = 8765
@@ -38,6 +38,7 @@ def session_cookie(user) -> str:
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.set_expiry(3600)
     session.create()
+    second_factor(user, session)
     return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
 
 

@@ -89,3 +89,22 @@ def test_import_updates_a_draft_but_never_a_published_evaluation():
     assert plan.counts["invalid"] == 1
     evaluation.refresh_from_db()
     assert evaluation.total == 810
+
+
+def test_import_query_count_does_not_grow_with_the_rows(django_assert_max_num_queries):
+    """An import of new evaluations costs the same number of queries for 2 rows as for 8 (the
+    audit entries' names come from the organisations loaded once, not one query per row)."""
+    points = _points_by_code(905)
+    organisations = [OrganisationFactory() for _ in range(10)]
+
+    def rows(chosen, day):
+        return [[o.credit_code, day, "评估中心", *points, "已公告"] for o in chosen]
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as two:
+        run_import(EvaluationsKind(), _workbook(rows(organisations[:2], "2019-06-01")))
+    with django_assert_max_num_queries(len(two)):
+        plan = run_import(EvaluationsKind(), _workbook(rows(organisations[2:], "2019-06-02")))
+    assert plan.counts["new"] == 8
