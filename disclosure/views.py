@@ -125,11 +125,14 @@ def search(request):
 
 
 def _report_rows(organisation, today: datetime.date) -> list[dict]:
-    """One row per year with a report or an obligation to report: submission and result."""
+    """One row per year with a report or an obligation to report: submission and result.
+    Obligations before the register's first recorded year are left out: the portal cannot
+    know whether those reports were filed on paper."""
     reports = {r.year: r for r in selectors.annual_reports_of(organisation)}
     years = set(reports)
-    if organisation.is_legal:
-        years |= set(obliged_years(organisation, today))
+    first = selectors.first_report_year()
+    if organisation.is_legal and first is not None:
+        years |= {y for y in obliged_years(organisation, today) if y >= first}
     rows = []
     for year in sorted(years, reverse=True):
         report = reports.get(year)

@@ -246,6 +246,16 @@ def test_profile_reports_submission_and_result_by_year(client, profiled):
     assert rows[2019]["submitted_on"] is None and rows[2019]["result"] == ""
 
 
+def test_profile_leaves_out_years_before_the_registers_first_reports(client, on_today):
+    """An organisation registered in 2005 owes reports since 2006, but the register holds
+    reports only from 2017: earlier years are not called "not submitted"."""
+    old = OrganisationFactory(registered_on=datetime.date(2005, 3, 1))
+    AnnualReportFactory(year=2017, submitted_on=datetime.date(2018, 4, 2))  # someone else's
+    response = client.get(reverse("disclosure:organisation", args=[old.pk]))
+    assert [r["year"] for r in response.context["report_rows"]] == [2019, 2018, 2017]
+    assert {r["status"]["code"] for r in response.context["report_rows"]} == {"overdue"}
+
+
 def test_profile_shows_current_list_entries_only(client, profiled):
     response = client.get(reverse("disclosure:organisation", args=[profiled.pk]))
     entries = response.context["list_entries"]
@@ -272,8 +282,9 @@ def test_profile_runs_a_constant_number_of_queries(client, profiled, django_asse
             organisation=profiled, state="finished", finished_on=datetime.date(2019, 12, 1)
         )
     # organisation with township and community, the newest audit entry (the cache key), annual
-    # reports, current list entries, published spot checks, finished projects
-    with django_assert_max_num_queries(6):
+    # reports, the register's first report year, current list entries, published spot checks,
+    # finished projects
+    with django_assert_max_num_queries(7):
         response = client.get(reverse("disclosure:organisation", args=[profiled.pk]))
     assert len(response.context["projects"]) == 6
 
