@@ -18,18 +18,22 @@ every committed write to a table the metrics read:
   the cache cannot be reached (Redis down) every page computes afresh.
 
 Entries also expire after ``RESULT_TTL`` seconds, which bounds what a change made while Redis
-was unreachable could leave behind.
+was unreachable could leave behind. Without Redis (``REDIS_URL`` unset) the cache and the version
+live in each process: exact for one process (``runserver``, eager tasks), and for several web
+processes without Redis a change made by another process shows after ``LOCAL_TTL`` seconds.
 """
 
 import re
 import uuid
 
 from django.apps import apps
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.locmem import LocMemCache
 from django.db import connections, transaction
 
 VERSION_KEY = "targets:data-version"
 RESULT_TTL = 15 * 60
+LOCAL_TTL = 60
 WATCHED_APPS = ("registry", "evaluation", "procurement", "partybuilding", "targets")
 NOT_WATCHED = {"targets_snapshot"}
 _WRITE = re.compile(r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?([A-Za-z0-9_]+)"?', re.I)
@@ -126,5 +130,6 @@ def evaluate_many(targets, *, as_of, township_id=None, compute):
             progress.target = target
         results.append(progress)
     if missing:
-        cache.set_many(missing, RESULT_TTL)
+        local = isinstance(caches["default"], LocMemCache)
+        cache.set_many(missing, LOCAL_TTL if local else RESULT_TTL)
     return results
