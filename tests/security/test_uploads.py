@@ -138,3 +138,38 @@ def test_openpyxl_parses_with_defusedxml():
 
     assert DEFUSEDXML is True
     assert not [m for m in checks.run_checks() if m.id == "zhenhai_so.E_DEFUSEDXML"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "content",
+    [
+        pytest.param(
+            lambda: rezip(workbook_bytes(), extra={"xl/media/bomb.bin": b"\0" * (20 * MiB)}),
+            id="zip-bomb",
+        ),
+        pytest.param(
+            lambda: rezip(workbook_bytes(), extra={"xl/vbaProject.bin": b"macro"}), id="macros"
+        ),
+        pytest.param(lambda: b"MZ\x90\x00 a program", id="renamed-binary"),
+    ],
+)
+def test_the_web_import_refuses_hostile_files_with_a_message_and_stores_nothing(
+    content, client, staff, tmp_path, settings
+):
+    """The gate is wired: the import page refuses these at the field, writes no job and no
+    file, and answers 200 with the reason (not 500)."""
+    from django.urls import reverse
+
+    from zhenhai_so.models import ImportJob
+
+    settings.MEDIA_ROOT = tmp_path
+    client.force_login(staff)
+    response = client.post(
+        reverse("imports:start", kwargs={"kind": "organisations"}),
+        {"file": upload(content(), name="organisations.xlsx")},
+    )
+    assert response.status_code == 200
+    assert "invalid-feedback" in response.content.decode()
+    assert not ImportJob.objects.exists()
+    assert not any(tmp_path.rglob("*.xlsx"))
