@@ -67,6 +67,24 @@ def _list_page(request, template: str, filterset, **context):
     )
 
 
+def _labels(model, field: str) -> dict:
+    """A choice field's labels in the active language, worked out once per download:
+    ``get_FOO_display()`` rebuilds the choices and translates each label on every call, which
+    made the download of 20,000 organisations take 10 s instead of 1."""
+    return {value: str(label) for value, label in model._meta.get_field(field).flatchoices}
+
+
+def _rows(queryset, fields: tuple, labelled: dict):
+    """The download's rows as tuples of the named fields (no model instances), with the choice
+    fields in ``labelled`` ({field: labels}) shown by their label."""
+    positions = [(fields.index(field), labels) for field, labels in labelled.items()]
+    for row in queryset.values_list(*fields).iterator(chunk_size=2000):
+        row = list(row)
+        for position, labels in positions:
+            row[position] = labels.get(row[position], row[position])
+        yield row
+
+
 def _require_procurement():
     if not selectors.procurement_installed():
         raise Http404
@@ -91,22 +109,26 @@ ORGANISATION_HEADERS = [
 ]
 
 
+ORGANISATION_FIELDS = (
+    "credit_code",
+    "name",
+    "org_type",
+    "registration_mode",
+    "sector",
+    "township__name",
+    "legal_representative",
+    "registered_on",
+    "dissolved_on",
+    "status",
+    "grade",
+    "grade_expires_on",
+)
+
+
 def _organisation_rows(queryset):
-    for o in queryset.iterator(chunk_size=2000):
-        yield (
-            o.credit_code,
-            o.name,
-            o.get_org_type_display(),
-            o.get_registration_mode_display(),
-            o.get_sector_display(),
-            o.township.name,
-            o.legal_representative,
-            o.registered_on,
-            o.dissolved_on,
-            o.get_status_display(),
-            o.grade,
-            o.grade_expires_on,
-        )
+    model = queryset.model
+    labelled = {f: _labels(model, f) for f in ("org_type", "registration_mode", "sector", "status")}
+    return _rows(queryset, ORGANISATION_FIELDS, labelled)
 
 
 @public_page
@@ -190,11 +212,16 @@ def list_entries(request, kind):
     entry_filter = PublicListEntryFilter(request.GET, queryset=entries)
     title = LIST_TITLES[kind]
     if fmt := _export_format(request):
-        rows = (
-            (e.organisation.credit_code, e.organisation.name, e.organisation.township.name,
-             e.get_kind_display(), e.get_reason_display(), e.listed_on)
-            for e in entry_filter.qs.iterator(chunk_size=2000)
-        )  # fmt: skip
+        fields = (
+            "organisation__credit_code",
+            "organisation__name",
+            "organisation__township__name",
+            "kind",
+            "reason",
+            "listed_on",
+        )
+        labelled = {f: _labels(ListEntry, f) for f in ("kind", "reason")}
+        rows = _rows(entry_filter.qs, fields, labelled)
         return download(fmt, filename=f"list-{kind}", title=title, headers=LIST_HEADERS, rows=rows)
     return _list_page(request, "disclosure/list_entries.html", entry_filter, kind=kind, title=title)
 
@@ -216,11 +243,16 @@ def inspections(request):
         request.GET, queryset=selectors.published_inspections()
     )
     if fmt := _export_format(request):
-        rows = (
-            (i.organisation.credit_code, i.organisation.name, i.organisation.township.name,
-             i.inspected_on, i.get_result_display(), i.published_on)
-            for i in inspection_filter.qs.iterator(chunk_size=2000)
-        )  # fmt: skip
+        fields = (
+            "organisation__credit_code",
+            "organisation__name",
+            "organisation__township__name",
+            "inspected_on",
+            "result",
+            "published_on",
+        )
+        qs = inspection_filter.qs
+        rows = _rows(qs, fields, {"result": _labels(qs.model, "result")})
         return download(
             fmt,
             filename="spot-checks",
@@ -254,11 +286,21 @@ def projects(request):
     _require_procurement()
     project_filter = PublicProjectFilter(request.GET, queryset=selectors.awarded_projects())
     if fmt := _export_format(request):
-        rows = (
-            (p.year, p.get_channel_display(), p.name, p.buyer, p.organisation.name,
-             p.township.name, p.contract_amount, p.starts_on, p.ends_on, p.get_state_display())
-            for p in project_filter.qs.iterator(chunk_size=2000)
-        )  # fmt: skip
+        fields = (
+            "year",
+            "channel",
+            "name",
+            "buyer",
+            "organisation__name",
+            "township__name",
+            "contract_amount",
+            "starts_on",
+            "ends_on",
+            "state",
+        )
+        qs = project_filter.qs
+        labelled = {f: _labels(qs.model, f) for f in ("channel", "state")}
+        rows = _rows(qs, fields, labelled)
         return download(
             fmt,
             filename="projects",
@@ -281,11 +323,16 @@ def awards(request):
     _require_procurement()
     award_filter = PublicAwardFilter(request.GET, queryset=selectors.public_awards())
     if fmt := _export_format(request):
-        rows = (
-            (a.year, a.get_kind_display(), a.name, a.organisation.name,
-             a.organisation.township.name, a.named_on)
-            for a in award_filter.qs.iterator(chunk_size=2000)
-        )  # fmt: skip
+        fields = (
+            "year",
+            "kind",
+            "name",
+            "organisation__name",
+            "organisation__township__name",
+            "named_on",
+        )
+        qs = award_filter.qs
+        rows = _rows(qs, fields, {"kind": _labels(qs.model, "kind")})
         headers = ["年度", "类别", "团队名称", "所属组织", "所属镇街", "命名日期"]
         return download(
             fmt, filename="excellent-teams", title=_("Excellent teams"), headers=headers, rows=rows
@@ -299,12 +346,17 @@ def brands(request):
     _require_procurement()
     brand_filter = PublicBrandFilter(request.GET, queryset=selectors.public_brands())
     if fmt := _export_format(request):
-        rows = (
-            (b.name, b.get_level_display(), b.township.name if b.township else "",
-             b.organisation.name if b.organisation else "", b.project.name if b.project else "",
-             b.named_on, b.year)
-            for b in brand_filter.qs.iterator(chunk_size=2000)
-        )  # fmt: skip
+        fields = (
+            "name",
+            "level",
+            "township__name",
+            "organisation__name",
+            "project__name",
+            "named_on",
+            "year",
+        )
+        qs = brand_filter.qs
+        rows = _rows(qs, fields, {"level": _labels(qs.model, "level")})
         headers = ["品牌名称", "级别", "所属镇街", "依托组织", "依托项目", "命名日期", "年度"]
         return download(
             fmt, filename="brands", title=_("Public-welfare brands"), headers=headers, rows=rows

@@ -7,10 +7,11 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 from openpyxl import load_workbook
 
 from procurement.models import Award, Brand
-from registry.models import Inspection, ListEntry, OrgStatus, OrgType
+from registry.models import Inspection, ListEntry, OrgStatus, OrgType, Township
 from tests.factories import AnnualReportFactory, OrganisationFactory, ProjectFactory
 
 pytestmark = pytest.mark.django_db
@@ -148,6 +149,18 @@ def test_search_download_in_excel_and_csv_holds_the_filtered_rows(client):
     assert "filename*=UTF-8''organisations-" in response["Content-Disposition"]
     rows = _csv_rows(response)
     assert [r[1] for r in rows[1:]] == ["'=HYPERLINK(1)协会"]
+    # choices by their label in the visitor's language, the township by name
+    with translation.override("zh-hans"):
+        labels = [str(OrgType.SOCIAL_GROUP.label), str(OrgStatus.NORMAL.label)]
+    assert [rows[1][2], rows[1][9]] == labels
+    assert rows[1][5] in {t.name for t in Township.objects.all()}
+    english = _xlsx_rows(
+        client.get(
+            url, {"org_type": OrgType.SOCIAL_GROUP, "export": "xlsx"}, HTTP_ACCEPT_LANGUAGE="en"
+        )
+    )
+    with translation.override("en"):
+        assert english[1][2] == str(OrgType.SOCIAL_GROUP.label)
 
 
 def test_search_runs_a_constant_number_of_queries(client, django_assert_max_num_queries):
