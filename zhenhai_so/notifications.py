@@ -7,6 +7,7 @@ work that caused it.
 
 import logging
 from collections.abc import Iterable
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -63,6 +64,28 @@ def _queue_emails(task, ids: list[int]) -> bool:
         logger.exception("could not queue the e-mail of %d notifications", len(ids))
         return False
     return True
+
+
+def email_unsent(*, older_than_minutes: int = 10, within_hours: int = 48) -> int:
+    """The sweeper of e-mails the broker never got (Redis was down when ``notify`` committed):
+    queue the notifications of the last ``within_hours`` still not e-mailed and older than
+    ``older_than_minutes`` (younger ones may still be on their way). The task skips rows that
+    were e-mailed meanwhile, so a notification is mailed once. Returns how many were queued."""
+    if not email_enabled():
+        return 0
+    from .tasks import send_notification_emails
+
+    now = timezone.now()
+    ids = list(
+        Notification.objects.filter(
+            emailed_at__isnull=True,
+            created_at__lt=now - timedelta(minutes=older_than_minutes),
+            created_at__gte=now - timedelta(hours=within_hours),
+        )
+        .exclude(user__email="")
+        .values_list("pk", flat=True)[:1000]
+    )
+    return len(ids) if _queue_emails(send_notification_emails, ids) else 0
 
 
 def mark_read(*, user: User, ids: Iterable[int] | None = None) -> int:

@@ -180,6 +180,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "zhenhai_so.tasks.requeue_stuck_jobs",
         "schedule": crontab(minute="*/5"),
     },
+    # Notification e-mails the broker could not take when they were due (Redis down).
+    "notifications-email-unsent": {
+        "task": "zhenhai_so.tasks.email_unsent_notifications",
+        "schedule": crontab(minute="*/15"),
+    },
     "jobs-clean-up-files": {
         "task": "zhenhai_so.tasks.clean_up_files",
         "schedule": crontab(hour=3, minute=0),

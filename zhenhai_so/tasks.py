@@ -38,6 +38,14 @@ def send_notification_emails(self, notification_ids: list[int]) -> int:
     return sent
 
 
+@shared_task(acks_late=True)
+def email_unsent_notifications() -> int:
+    """Every 15 minutes (beat): queue the e-mails the broker could not take when they were due."""
+    from .notifications import email_unsent
+
+    return email_unsent()
+
+
 # ---------------------------------------------------------------------------------------------
 # Background jobs (zhenhai_so.jobs). Each task takes an id, loads, calls one service. Transient
 # errors (the database or the disk away for a moment) are retried with exponential back-off;

@@ -65,6 +65,29 @@ def test_notifications_survive_a_broker_that_is_down(
     assert notification.emailed_at is None  # not marked sent: it was not
     assert "could not queue the e-mail" in caplog.text
 
+    # The sweeper (beat, every 15 minutes) mails it once the broker is back, and only once.
+    import datetime
+
+    import time_machine
+    from django.core import mail
+
+    from zhenhai_so.notifications import email_unsent
+
+    monkeypatch.undo()
+    settings.EMAIL_ENABLED = True
+    assert email_unsent() == 0  # too young: it may still be on its way
+    with time_machine.travel(datetime.timedelta(minutes=11)):
+        from zhenhai_so.celery import app
+
+        app.conf.task_always_eager = True
+        try:
+            assert email_unsent() == 1
+            assert email_unsent() == 0
+        finally:
+            app.conf.task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER
+    notification.refresh_from_db()
+    assert notification.emailed_at is not None and len(mail.outbox) == 1
+
 
 # --- Celery beat runs the security commands.
 
