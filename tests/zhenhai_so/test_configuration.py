@@ -5,7 +5,7 @@ what README promises (postgres, redis, the web app under gunicorn, a Celery work
 import re
 from pathlib import Path
 
-import yaml
+import yaml  # PyYAML, installed with bandit (dev extra)
 from django.conf import settings
 
 ROOT = Path(settings.BASE_DIR)
