@@ -88,9 +88,12 @@ def coverage(request):
     result = coverage_on(date, organisations=Organisation.objects.visible_to(request.user))
     labels = _class_labels()
     show = request.GET.get("show", "")
+    # Drill-down from a figure: a class (or the flagged, or all) and optionally one township.
+    township = next((t for t in townships if str(t.pk) == request.GET.get("township")), None)
+    in_township = [r for r in result.rows if township is None or r.township == township.name]
     rows = [
         r
-        for r in result.rows
+        for r in in_township
         if (show == "flagged" and r.flagged) or show == r.coverage or show == "all"
     ]
     if request.GET.get("export") == "xlsx":
@@ -106,13 +109,13 @@ def coverage(request):
         data = (
             (r.credit_code, r.name, r.township, labels[r.coverage], r.party_members,
              "是" if r.flagged else "否")
-            for r in result.rows
+            for r in (rows if show else in_township)
         )  # fmt: skip
         return export_response(f"party-coverage-{date:%Y%m%d}", _("Coverage"), headers, data)
     table = [
         {
             "township": t,
-            "cells": [result.by_township.get(t.name, {}).get(c, 0) for c in CLASSES],
+            "cells": [(c, result.by_township.get(t.name, {}).get(c, 0)) for c in CLASSES],
             "total": sum(result.by_township.get(t.name, {}).values()),
         }
         for t in townships
@@ -120,7 +123,7 @@ def coverage(request):
     chart = {
         "townships": [t.name for t in townships],
         "series": [
-            {"name": str(labels[c]), "data": [row["cells"][i] for row in table]}
+            {"name": str(labels[c]), "data": [row["cells"][i][1] for row in table]}
             for i, c in enumerate(CLASSES)
         ],
     }
@@ -134,6 +137,7 @@ def coverage(request):
             "table": table,
             "chart": chart,
             "show": show,
+            "township": township,
             "page": paginate(request, rows, per_page=50),
             "labels": labels,
             "querystring": querystring_without_page(request),

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from registry.models import Township
 from zhenhai_so.filtering import PortalFilterSet
 
-from .models import Award, Brand, Project
+from .models import Award, Brand, CatalogueItem, Project
 
 
 def _years():
@@ -36,10 +36,30 @@ class ProjectFilter(_TownshipScopedFilterSet):
     q = django_filters.CharFilter(
         label=_("Project name"), field_name="name", lookup_expr="icontains"
     )
+    catalogue_item = django_filters.ModelChoiceFilter(
+        label=_("Guidance catalogue service"), queryset=CatalogueItem.objects.all()
+    )
+    # The totals page leaves terminated projects out; its figures link here with counted=1.
+    counted = django_filters.BooleanFilter(
+        label=_("Leave out terminated projects"), method="filter_counted"
+    )
 
     class Meta:
         model = Project
-        fields = ["channel", "year", "state", "township", "buyer", "organisation", "q"]
+        fields = [
+            "channel",
+            "year",
+            "state",
+            "township",
+            "buyer",
+            "organisation",
+            "q",
+            "catalogue_item",
+            "counted",
+        ]
+
+    def filter_counted(self, queryset, name, value):
+        return queryset.exclude(state=Project.State.TERMINATED) if value else queryset
 
     def filter_organisation(self, queryset, name, value):
         value = value.strip()

@@ -305,7 +305,7 @@ def totals(request):
     years = sorted(table)
     rows = []
     for year in years:
-        cells = [table[year][c.value] for c in channels]
+        cells = [table[year][c.value] | {"channel": c.value} for c in channels]
         rows.append(
             {
                 "year": year,

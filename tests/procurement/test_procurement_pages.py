@@ -103,7 +103,7 @@ def test_create_form_refuses_a_share_above_the_cap(client_for, staff):
         "channel": "venture",
         "name": "社工服务",
         "buyer": "区民政局",
-        "organisation": organisation.pk,
+        "organisation": organisation.credit_code,
         "year": 2018,
         "budget": "10000",
         "contract_amount": "10000",
@@ -176,7 +176,7 @@ def test_totals_by_year_and_channel(client_for, staff):
     response = client_for(staff).get(reverse("procurement:totals"))
     rows = {r["year"]: r for r in response.context["rows"]}
     assert rows[2018]["n"] == 3 and rows[2018]["amount"] == Decimal("1700")
-    assert rows[2018]["cells"][0] == {"n": 2, "amount": Decimal("1500")}
+    assert rows[2018]["cells"][0] == {"n": 2, "amount": Decimal("1500"), "channel": "purchase"}
     assert rows[2019]["n"] == 1 and rows[2019]["amount"] == Decimal("3000")
     assert response.context["chart"]["series"][0]["data"] == [1500.0, 3000.0]
 
@@ -219,9 +219,9 @@ def test_project_list_query_count_does_not_grow(client_for, staff, django_assert
     client = client_for(staff)
     url = reverse("procurement:project_list")
     client.get(url)
-    # session, user, permissions (2), notifications, township choices, totals, count, page,
-    # and the session's save (savepoint, update, release)
-    with django_assert_max_num_queries(12):
+    # session, user, permissions (2), notifications, township and catalogue-service choices,
+    # totals, count, page, and the session's save (savepoint, update, release)
+    with django_assert_max_num_queries(13):
         assert client.get(url).status_code == 200
 
 

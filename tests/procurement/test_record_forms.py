@@ -392,7 +392,7 @@ def test_a_stale_project_edit_saves_nothing_and_shows_the_stored_values(client_f
         "channel": "purchase",
         "name": "别人改的",
         "buyer": "区民政局",
-        "organisation": project.organisation.pk,
+        "organisation": project.organisation.credit_code,
         "year": "2019",
         "budget": "50000",
         "contract_amount": "48000",
@@ -462,3 +462,32 @@ def test_list_pages_query_count_does_not_grow(
     assert _queries(client, url) == few
     with django_assert_max_num_queries(pinned):
         client.get(url)
+
+
+def test_the_project_form_takes_the_organisation_by_credit_code(client_for, staff):
+    organisation = OrganisationFactory()
+    client = client_for(staff)
+    # From the organisation's projects tab: the code is filled in.
+    page = client.get(reverse("procurement:project_create"), {"organisation": organisation.pk})
+    assert page.context["form"]["organisation"].value() == organisation.credit_code
+    data = {
+        "channel": "venture",
+        "name": "助老服务",
+        "buyer": "区民政局",
+        "organisation": "91330211MJ0000000X",
+        "year": "2019",
+        "budget": "10000",
+        "starts_on": "2019-03-01",
+        "ends_on": "2019-12-31",
+    }
+    refused = client.post(reverse("procurement:project_create"), data)
+    assert refused.context["form"].errors["organisation"] == [
+        zh(_("No organisation you may see has this credit code."))
+    ]
+    assert not Project.objects.exists()
+    created = client.post(
+        reverse("procurement:project_create"),
+        data | {"organisation": organisation.credit_code.lower()},
+    )
+    assert created.status_code == 302
+    assert Project.objects.get().organisation == organisation
