@@ -483,3 +483,24 @@ def test_list_pages_query_count_does_not_grow(
     assert _queries(client, url) == few
     with django_assert_max_num_queries(pinned):
         client.get(url)
+
+
+def test_the_instructor_list_offers_ending_open_assignments_to_staff_only(
+    client_for, staff, leader, township
+):
+    organisation = OrganisationFactory(township=township)
+    open_one = InstructorAssignment.objects.create(
+        organisation=organisation, instructor="王", starts_on=datetime.date(2019, 1, 1)
+    )
+    ended = InstructorAssignment.objects.create(
+        organisation=organisation,
+        instructor="李",
+        starts_on=datetime.date(2018, 1, 1),
+        ends_on=datetime.date(2018, 12, 31),
+    )
+    url = reverse("partybuilding:instructor_list")
+    page = client_for(staff).get(url).content.decode()
+    assert reverse("partybuilding:instructor_end", args=[open_one.pk]) in page
+    assert reverse("partybuilding:instructor_end", args=[ended.pk]) not in page
+    leader_page = client_for(leader).get(url).content.decode()
+    assert reverse("partybuilding:instructor_end", args=[open_one.pk]) not in leader_page
