@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from registry.models import Township
@@ -33,11 +34,11 @@ from .progress import evaluate_cached, evaluate_plan, records_of
 from .records import RECORD_KINDS
 
 # Headline numbers at the top of the dashboard: (label, target code).
-HEADLINES = [
-    ("Legal organisations", "R1"),
-    ("Per 10,000 people", "R2"),
-    ("Evaluated share", "S5"),
-    ("Party coverage", "P4"),
+HEADLINES = [  # labels translated when shown
+    (gettext_noop("Legal organisations"), "R1"),
+    (gettext_noop("Per 10,000 people"), "R2"),
+    (gettext_noop("Evaluated share"), "S5"),
+    (gettext_noop("Party coverage"), "P4"),
 ]
 
 
@@ -274,7 +275,7 @@ def _target_detail(request, pk, township_pk):
         "township": township,
         "progress": progress,
         "result": result,
-        "over_time": over_time,
+        "over_time": [(day, value, Status(status).label) for day, value, status in over_time],
         "per_township": per_township,
         "chart": chart,
         "kind": kind,

@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from registry.models import OrgType
 from targets import services
-from targets.models import Snapshot
+from targets.models import Snapshot, Status
 from tests.factories import AnnualReportFactory, OrganisationFactory
 
 pytestmark = pytest.mark.django_db
@@ -161,3 +161,12 @@ def test_reference_load_is_idempotent():
     from targets.reference import load
 
     assert "(0 records created or updated)" in load()[0]
+
+
+def test_the_quarter_table_shows_status_labels_not_codes(client_for, leader, townships, target_of):
+    _organisations(3, townships)
+    url = reverse("targets:target_detail", args=[target_of("R1").pk]) + f"?as_of={AS_OF}"
+    response = client_for(leader).get(url)  # in Chinese, where no label reads like its code
+    statuses = [str(status) for _day, _value, status in response.context["over_time"]]
+    assert statuses
+    assert not set(statuses) & set(Status.values)
