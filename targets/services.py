@@ -221,10 +221,15 @@ def quarterly_report_submit(
     _check_editable(current)
     errors = {}
     for indicator in missing_required(current):
-        errors[indicator.code] = [_("Required before submitting.")]
+        errors[indicator.code] = [
+            ValidationError(_("Required before submitting."), code="required")
+        ]
     for indicator in jumps_without_comment(current):
         errors.setdefault(indicator.code, []).append(
-            _("This figure is far from the previous quarter's; add a comment explaining it.")
+            ValidationError(
+                _("This figure is far from the previous quarter's; add a comment explaining it."),
+                code="needs_comment",  # shown at the indicator's comment
+            )
         )
     if errors:
         raise ValidationError(errors)

@@ -429,9 +429,12 @@ def _register_filed(report) -> int:
 @permission_required("targets.view_quarterlyreport", raise_exception=True)
 @require_GET
 def report_detail(request, pk):
-    report = get_report_for(request, pk)
+    return _render_report_detail(request, get_report_for(request, pk), ReviewForm())
+
+
+def _render_report_detail(request, report, review_form):
     context = _report_context(report)
-    context["review_form"] = ReviewForm()
+    context["review_form"] = review_form
     context["can_review"] = (
         request.user.has_perm("targets.review_quarterlyreport")
         and report.state == QuarterlyReport.State.SUBMITTED
@@ -483,11 +486,12 @@ def report_edit(request, pk):
             )  # fmt: skip
             return redirect("targets:report_edit", report.pk)
         except ValidationError as error:
-            for code, errors in error.message_dict.items():
-                name = f"v__{code}" if f"v__{code}" in form.fields else None
-                if code in [i.code for i in indicators] and f"c__{code}" in form.fields:
-                    name = f"c__{code}"
-                form.add_error(name, errors)
+            by_code = error.error_dict if hasattr(error, "error_dict") else {None: error.error_list}
+            for code, errors in by_code.items():
+                for one in errors:
+                    field = "c" if one.code == "needs_comment" else "v"
+                    name = f"{field}__{code}"
+                    form.add_error(name if name in form.fields else None, one)
             messages.error(
                 request, _("The draft is saved, but the report cannot be submitted yet.")
             )
@@ -519,5 +523,9 @@ def report_review(request, pk, action):
             )
             messages.success(request, _("Report returned to the township."))
     except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+        if not hasattr(error, "error_dict"):
+            messages.error(request, " ".join(error.messages))
+            return redirect(reverse("targets:report_detail", args=[report.pk]))
+        form.add_error(None, error)  # "reason" lands at its field
+        return _render_report_detail(request, report, form)
     return redirect(reverse("targets:report_detail", args=[report.pk]))

@@ -5,6 +5,7 @@ import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
@@ -162,6 +163,29 @@ def test_big_jump_from_the_previous_quarter_needs_a_comment(plan, report, townsh
     assert services.quarterly_report_submit(report=nxt, user=township_user).state == "submitted"
 
 
+def test_submit_errors_land_at_the_figure_or_at_its_comment(
+    client_for, plan, report, township_user, staff
+):
+    report = save(report, township_user, {("people_served", None): {"value": "1000"}})
+    services.quarterly_report_accept(
+        report=services.quarterly_report_submit(report=report, user=township_user), user=staff
+    )
+    nxt = services.quarterly_report_open(
+        plan=plan, township=report.township, year=2019, quarter=4, user=township_user
+    )
+    data = {f"v__{code}": v["value"] for (code, _c), v in filled().items()}
+    data |= {"v__people_served": "1600", "v__volunteers": "", "version": nxt.version}
+    data |= {"narrative": "", "submit": "1"}
+    url = reverse("targets:report_edit", args=[nxt.pk])
+    client = client_for(township_user)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    form = client.post(url, data).context["form"]
+    assert form.errors["v__volunteers"] == ["Required before submitting."]
+    assert "c__volunteers" not in form.errors
+    assert form.errors["c__people_served"][0].startswith("This figure is far from")
+    assert "v__people_served" not in form.errors
+
+
 def test_community_flags_are_prefilled_from_the_last_accepted_report(
     plan, report, township, township_user, staff
 ):
@@ -185,6 +209,18 @@ def test_staff_accepts_and_returns_through_the_page(client_for, report, township
     assert client.post(url, {"reason": "数字有误"}).status_code == 302
     report.refresh_from_db()
     assert (report.state, report.return_reason) == ("returned", "数字有误")
+
+
+def test_an_empty_return_reason_is_refused_at_its_field(client_for, report, township_user, staff):
+    report = services.quarterly_report_submit(
+        report=save(report, township_user), user=township_user
+    )
+    url = reverse("targets:report_review", args=[report.pk, "return"])
+    response = client_for(staff).post(url, {"reason": "  "})
+    assert response.status_code == 200
+    assert response.context["review_form"].errors["reason"] == ["请说明退回报表的理由。"]
+    report.refresh_from_db()
+    assert report.state == "submitted"
 
 
 def test_board_shows_states_and_rates(client_for, report, township_user, staff):
