@@ -63,6 +63,8 @@ class MetricResult:
     record_kind: str = ""
     extras: dict = field(default_factory=dict)
     note: str = ""
+    # How many records ``records`` lists, when counted anyway (spares the page its COUNT).
+    records_count: int | None = None
 
     @property
     def no_data(self) -> bool:
@@ -168,6 +170,7 @@ def _share(population: QuerySet, meets, *, kind: str) -> MetricResult:
         denominator=Decimal(totals["n"]),
         records=records,
         record_kind=kind,
+        records_count=totals["n"],
     )
 
 
@@ -205,6 +208,8 @@ def legal(as_of: datetime.date, township_id=None) -> QuerySet:
 def legal_count(*, target, as_of, township_id=None, year=None) -> MetricResult:
     """R1: legal SOs on the date, split by type."""
     qs = legal(as_of, township_id)
+    if _RECORDS_ONLY.get():
+        return MetricResult(value=None, records=qs, record_kind="organisation")
     by_type = qs.aggregate(
         total=Count("pk"),
         **{t.value: Count("pk", filter=Q(org_type=t)) for t in LEGAL_TYPES},
@@ -215,6 +220,7 @@ def legal_count(*, target, as_of, township_id=None, year=None) -> MetricResult:
         numerator=Decimal(total),
         records=qs,
         record_kind="organisation",
+        records_count=total,
         extras={"by_type": {str(OrgType(t).label): n for t, n in by_type.items()}},
     )
 
@@ -377,6 +383,7 @@ def _annual_fact_share(condition: str, as_of, township_id) -> MetricResult:
         denominator=Decimal(n),
         records=records,
         record_kind="organisation",
+        records_count=n,
     )
 
 

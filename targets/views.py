@@ -243,7 +243,11 @@ def _target_detail(request, pk, township_pk):
             raise Http404
         rows = (kind.row(obj) for obj in kind.listed(records).iterator(chunk_size=2000))
         return export_response(f"target-{target.code}", target.code, kind.headers, rows)
-    page = paginate(request, kind.listed(records)) if kind and records is not None else None
+    page = (
+        paginate(request, kind.listed(records), count=result.records_count)
+        if kind and records is not None
+        else None
+    )
     ends = _plan_quarter_ends(plan, as_of)
     stored = {
         s.as_of: s
