@@ -131,7 +131,14 @@ if REDIS_URL:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Room for the targets' computed results (38 targets x 8 scopes x a few dates) beside the
+    # rest; the default of 300 entries would cull them as fast as they are stored.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": 20000},
+        }
+    }
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or "cache+memory://"
@@ -199,6 +206,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     "targets-remind-quarterly-reports": {
         "task": "targets.tasks.remind_quarterly_reports",
         "schedule": crontab(hour=8, minute=20),
+    },
+    # targets: the dashboard's opening view kept computed (cheap when nothing changed).
+    "targets-warm-dashboard": {
+        "task": "targets.tasks.warm_dashboard",
+        "schedule": crontab(minute="*"),
     },
     # targets: every target's value for "today" each night, and at each quarter end.
     "targets-snapshot-today": {

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from registry.models import Organisation, OrgType
+from registry.models import Organisation, OrgType, Township
 from targets import metrics, results
 from targets.models import Population
 from tests.factories import OrganisationFactory, credit_code_for
@@ -269,3 +269,16 @@ def test_township_office_workbook_holds_its_own_township_only(
         params={"plan": plan.pk, "as_of": AS_OF.isoformat(), "township": other_township.pk},
     )
     assert [s.title for s in export.sheets] == [f"{township.name} 2019-12-31"]
+
+
+def test_the_warm_up_task_leaves_the_opening_dashboard_computed(caching, client_for, leader):
+    from targets.tasks import warm_dashboard
+
+    client = client_for(leader)
+    url = reverse("targets:dashboard")  # the opening view: the default date, district-wide
+    _queries(client, url)
+    OrganisationFactory()  # a change: every result is out of date
+    cold = _queries(client, url)
+    OrganisationFactory()
+    assert warm_dashboard() == 1 + Township.objects.count()
+    assert _queries(client, url) < cold - 30  # every target already computed
