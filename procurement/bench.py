@@ -27,11 +27,12 @@ def generate(*, rng, orgs: int):
         yield "procurement: no organisations, no projects"
         return
     last_day = datetime.date(2020, 12, 31)
+    start = Project.objects.count()
     projects = []
     weights = [c[1] for c in CHANNELS]
     for year in YEARS:
         candidates = [o for o in organisations if o[3] < datetime.date(year, 1, 1)] or organisations
-        for n in range(max(1, len(organisations) // PER_ORGANISATIONS)):
+        for _n in range(max(1, len(organisations) // PER_ORGANISATIONS)):
             channel, _share, (low, high) = rng.choices(CHANNELS, weights)[0]
             pk, name, township_id, _registered = rng.choice(candidates)
             topic, social = rng.choice(TOPICS)
@@ -41,7 +42,7 @@ def generate(*, rng, orgs: int):
             cap = 30 if year < 2019 else 60
             contract = _money(rng.uniform(low, high))
             project = Project(
-                code=f"ZH-{year}-B{n:06d}",
+                code=f"ZH-{year}-B{start + len(projects):06d}",  # unique on --only again
                 channel=channel,
                 name=f"{topic}项目（{name[-6:]}）",
                 buyer=rng.choice(BUYERS) if channel == "purchase" else "区民政局",
@@ -90,7 +91,7 @@ def generate(*, rng, orgs: int):
                 Award(
                     year=year,
                     organisation_id=project.organisation_id,
-                    name=f"基准测试{year}优秀公益团队{n}",
+                    name=f"基准测试{year}优秀公益团队{n}（{project.code}）",
                     named_on=datetime.date(year, 12, 15),
                 )
             )
