@@ -112,7 +112,11 @@ class PersonnelCostCap(models.Model):
 
     effective_from = models.DateField(_("effective from"), unique=True)
     cap_percent = models.DecimalField(
-        _("cap (% of the contract amount)"), max_digits=5, decimal_places=2, validators=PERCENT
+        # xgettext:no-python-format
+        _("cap (% of the contract amount)"),
+        max_digits=5,
+        decimal_places=2,
+        validators=PERCENT,
     )
     source = models.CharField(_("source"), max_length=200, blank=True)
 
