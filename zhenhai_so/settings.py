@@ -6,6 +6,7 @@ The embedded defaults (SQLite, eager Celery tasks, local-memory cache) switch on
 ``DATABASE_URL`` / ``REDIS_URL`` are unset, so CI exercises the production path.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -128,6 +129,9 @@ if REDIS_URL:
             "BACKEND": "zhenhai_so.cache.DegradingRedisCache",
             "LOCATION": REDIS_URL,
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+            # Parallel test processes share one Redis: each pytest-xdist worker keeps its own
+            # keys (shared data versions would otherwise change under another worker's test).
+            "KEY_PREFIX": os.environ.get("PYTEST_XDIST_WORKER", ""),
         }
     }
 else:

@@ -233,6 +233,7 @@ def test_records_of_an_annual_target_are_those_of_its_running_year(target_of):
 # --- the dashboard workbook ---------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("eager_tasks")
 def test_dashboard_workbook_is_a_background_export(
     client_for, leader, townships, django_capture_on_commit_callbacks
 ):
