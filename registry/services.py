@@ -126,7 +126,10 @@ def _move(application, action: str, actor, note: str = "") -> None:
     if application.state not in allowed_from:
         raise TransitionNotAllowed(
             _("An application in state “%(state)s” cannot be %(action)s."),
-            params={"state": application.get_state_display(), "action": ACTION_PARTICIPLES[action]},
+            params={
+                "state": application.get_state_display(),
+                "action": str(ACTION_PARTICIPLES[action]),
+            },
             code="transition",
         )
     ApplicationStep.objects.create(
