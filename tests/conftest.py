@@ -2,6 +2,8 @@
 (the healthchecks Alice/Bob/Charlie pattern, as fixtures)."""
 
 import os
+import shutil
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -129,3 +131,34 @@ def client_for(client):
 
 
 from tests.access_objects import access_objects  # noqa: E402, F401  (a fixture shared by walks)
+
+# --- one Debian chromium per test process ------------------------------------------------------
+# Playwright's sync API allows one instance per thread: the journeys, the accessibility check and
+# the public pages on a phone all share this session fixture (a second ``sync_playwright()`` in a
+# worker that already runs one fails with "Sync API inside the asyncio loop").
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        require_service("chromium", "install Debian's chromium package")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as error:  # pragma: no cover - dev extra missing
+        require_service("playwright", str(error))
+    # Playwright's event loop runs in this thread; the ORM calls tests make stay synchronous.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

@@ -20,7 +20,6 @@ from django.urls import reverse
 
 from procurement.models import Award, Brand
 from registry.models import Inspection, ListEntry
-from tests.conftest import require_service
 from tests.factories import AnnualReportFactory, OrganisationFactory, ProjectFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.django_db]
@@ -30,16 +29,6 @@ PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1440, "height": 900}
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 LONG_NAME = "宁波市镇海区招宝山街道社区居家养老与助残公益服务发展促进中心"
-
-
-def _sync_playwright():
-    if not Path(CHROMIUM).exists():
-        require_service("chromium", "install Debian's chromium package")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as error:  # pragma: no cover - dev extra missing
-        require_service("playwright", str(error))
-    return sync_playwright()
 
 
 @pytest.fixture
@@ -144,33 +133,29 @@ def _pages(organisation):
 
 
 @pytest.mark.parametrize(("device", "viewport"), [("phone", PHONE), ("desktop", DESKTOP)])
-def test_public_pages_fit_the_screen_and_read_well(client, district, device, viewport):
+def test_public_pages_fit_the_screen_and_read_well(browser, client, district, device, viewport):
     paths = _pages(district)
     fetched = _fetched(client, paths.values())
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     problems = []
-    with _sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
-        )
-        page = browser.new_page(locale="zh-CN", viewport=viewport)
-        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: problems.append(str(e)))
-        page.route("http://localhost/**", _route(fetched))
-        for label, path in paths.items():
-            page.goto(f"http://localhost{path}")
-            page.wait_for_load_state("networkidle")
-            page.screenshot(path=ARTIFACTS / f"{device}-{label}.png", full_page=True)
-            width = page.evaluate("document.documentElement.scrollWidth")
-            assert width <= viewport["width"], f"{label} is {width} px wide on a {device}"
-            size = page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
-            assert size >= 14, f"{label}: {size} px text"
-            assert page.locator("h1").count() == 1
-            assert LONG_NAME in page.inner_text("main"), f"{label} shows no record"
-            if device == "phone" and page.locator("table.table-stack tbody td").count():
-                # stacked: the first row's cells lie one under the other, not side by side
-                boxes = page.locator("table.table-stack tbody tr").first.locator("td")
-                tops = [boxes.nth(i).bounding_box()["y"] for i in range(min(boxes.count(), 3))]
-                assert tops == sorted(set(tops)), f"{label}: table not stacked on a phone"
-        browser.close()
+    page = browser.new_page(locale="zh-CN", viewport=viewport)
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.route("http://localhost/**", _route(fetched))
+    for label, path in paths.items():
+        page.goto(f"http://localhost{path}")
+        page.wait_for_load_state("networkidle")
+        page.screenshot(path=ARTIFACTS / f"{device}-{label}.png", full_page=True)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= viewport["width"], f"{label} is {width} px wide on a {device}"
+        size = page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
+        assert size >= 14, f"{label}: {size} px text"
+        assert page.locator("h1").count() == 1
+        assert LONG_NAME in page.inner_text("main"), f"{label} shows no record"
+        if device == "phone" and page.locator("table.table-stack tbody td").count():
+            # stacked: the first row's cells lie one under the other, not side by side
+            boxes = page.locator("table.table-stack tbody tr").first.locator("td")
+            tops = [boxes.nth(i).bounding_box()["y"] for i in range(min(boxes.count(), 3))]
+            assert tops == sorted(set(tops)), f"{label}: table not stacked on a phone"
+    page.close()
     assert problems == []

@@ -5,45 +5,19 @@ under ``test-artifacts/e2e/<journey>/`` and fails on console errors or failed re
 import io
 import os
 import re
-import shutil
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import require_service
-
 # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make to set up
 # data are still synchronous, so Django's guard against async contexts must be lifted here.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
 # A background export's page: /jobs/downloads/<pk>/.
 DOWNLOAD_PAGE = re.compile(r"/jobs/downloads/\d+/$")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not Path(CHROMIUM).exists():
-        require_service("chromium", "install Debian's chromium package")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as error:  # pragma: no cover - dev extra missing
-        require_service("playwright", str(error))
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
+# The browser itself is the session fixture ``browser`` of tests/conftest.py.
 
 
 class Journey:

@@ -8,7 +8,7 @@ import io
 import pytest
 from django.urls import reverse
 
-from tests.e2e.conftest import browser, journey  # noqa: F401  (fixtures)
+from tests.e2e.conftest import journey  # noqa: F401  (a fixture)
 from tests.factories import TEST_PASSWORD, OrganisationFactory, ProjectFactory, make_user
 from zhenhai_so.roles import Role
 
