@@ -813,10 +813,10 @@ def awards_named(*, target, as_of, township_id=None, year=None) -> MetricResult:
     Award = _model("procurement", "Award")
     if Award is None:
         return no_data(NOT_YET)
-    if township_id is not None:
-        return no_data(DISTRICT_ONLY)
     start, end = _year_window(as_of, year)
     qs = Award.objects.filter(kind=target.params["kind"], year=start.year, named_on__lte=end)
+    if township_id is not None:  # by the township of the organisation named
+        qs = qs.filter(organisation__township_id=township_id)
     return _count_result(qs, "award", year=start.year)
 
 

@@ -216,12 +216,6 @@ def test_excellent_teams_named_in_the_year(target_of, township):
     assert compute(target_of("B1"), as_of=datetime.date(2019, 11, 30), year=2019).value == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="TARGETS.md: every procurement target whose records carry a township is also computed "
-    "per township; B1's source is procurement (awards) and each award's organisation has a "
-    "township, but awards_named returns no data (district only) for a township",
-)
 def test_excellent_teams_per_township(target_of, township, other_township):
     """B1 per township: two teams of the township named for 2019; the other township's does not
     count."""
