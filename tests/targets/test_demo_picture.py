@@ -1,0 +1,30 @@
+"""``load_demo`` makes the dashboard show a mixed, plausible picture (issue 6): as of the end of
+2019 some targets achieved, some on track and some at risk, off track or missed; at the plan's end
+some achieved and some missed."""
+
+import io
+import json
+from collections import Counter
+
+import pytest
+from django.core.management import call_command
+
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
+
+
+def _statuses(as_of):
+    out = io.StringIO()
+    call_command("target_progress", "--as-of", as_of, "--json", stdout=out)
+    return Counter(row["status"] for row in json.loads(out.getvalue()))
+
+
+def test_the_demo_district_gives_a_mixed_picture():
+    call_command("load_demo", stdout=io.StringIO())
+    mid = _statuses("2019-12-31")
+    assert mid["achieved"] + mid["achieved_above"] >= 3, mid
+    assert mid["on_track"] >= 3, mid
+    assert mid["at_risk"] + mid["off_track"] + mid["deteriorating"] >= 2, mid
+    end = _statuses("2020-12-31")
+    assert end["achieved"] + end["achieved_above"] >= 5, end
+    assert end["missed"] >= 1, end
+    assert end["no_data"] < sum(end.values()) / 3, end
