@@ -21,8 +21,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from registry.models import Organisation, Township
-from registry.resources import _choices, _label, _visible
+from registry.models import Organisation
+from registry.resources import _choices, _label, _visible, parse_township, scope_context
 from registry.validators import normalise_credit_code
 from zhenhai_so.importing import (
     Column,
@@ -67,47 +67,6 @@ def split_codes(text: str) -> list[str]:
 
 
 # The same township rule as procurement/resources.py (the two apps do not import each other).
-
-
-def townships_by_name_and_code() -> dict[str, Township]:
-    """Every township under its name and its 12-digit code (one query)."""
-    townships = {}
-    for township in Township.objects.only("id", "name", "code"):
-        townships[township.name] = townships[township.code] = township
-    return townships
-
-
-def parse_township(row: Row, ctx: dict, *, required: bool) -> int | None:
-    """The ``township`` cell as an id; a township office's own township when the cell is blank,
-    and an error when it names another (SECURITY.md item 17)."""
-    forced = ctx["township_id"]
-    text = row.value("township", parse_text)
-    if not text:
-        if forced is None and required and not row.failed("township"):
-            row.error("township", _("This column is required."))
-        return forced
-    township = ctx["townships"].get(text)
-    if township is None:
-        row.error("township", _("Unknown township %(name)s.") % {"name": text})
-        return None
-    if forced is not None and township.id != forced:
-        row.error(
-            "township",
-            _("You may only import records of your own township (%(name)s).")
-            % {"name": ctx["township_names"][forced]},
-        )
-        return None
-    return township.id
-
-
-def scope_context(user) -> dict:
-    townships = townships_by_name_and_code()
-    return {
-        "user": user,
-        "township_id": getattr(user, "scope_township_id", None),
-        "townships": townships,
-        "township_names": {t.id: t.name for t in townships.values()},
-    }
 
 
 class _CoverageAudit:

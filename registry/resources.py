@@ -114,6 +114,49 @@ def _credit_code(row: Row, org_type: str | None, *, required: bool) -> str:
 # Organisations
 
 
+def townships_by_name_and_code() -> dict[str, Township]:
+    """Every township under its name and its 12-digit code (one query)."""
+    townships = {}
+    for township in Township.objects.only("id", "name", "code"):
+        townships[township.name] = townships[township.code] = township
+    return townships
+
+
+def parse_township(row: Row, ctx: dict, *, required: bool) -> int | None:
+    """The ``township`` cell as an id; a township office's own township when the cell is blank,
+    and an error when it names another (SECURITY.md item 17)."""
+    forced = ctx["township_id"]
+    text = row.value("township", parse_text)
+    if not text:
+        if forced is None and required and not row.failed("township"):
+            row.error("township", _("This column is required."))
+        return forced
+    township = ctx["townships"].get(text)
+    if township is None:
+        row.error("township", _("Unknown township %(name)s.") % {"name": text})
+        return None
+    if forced is not None and township.id != forced:
+        row.error(
+            "township",
+            _("You may only import records of your own township (%(name)s).")
+            % {"name": ctx["township_names"][forced]},
+        )
+        return None
+    return township.id
+
+
+def scope_context(user) -> dict:
+    """Lookups of an import scoped to ``user``: townships by name or code, and the township a
+    township office is held to (None for bureau staff)."""
+    townships = townships_by_name_and_code()
+    return {
+        "user": user,
+        "township_id": getattr(user, "scope_township_id", None),
+        "townships": townships,
+        "township_names": {t.id: t.name for t in townships.values()},
+    }
+
+
 class OrganisationsKind(ImportKind):
     name = "organisations"
     label = gettext_lazy("Organisations")
