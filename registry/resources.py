@@ -122,9 +122,12 @@ def townships_by_name_and_code() -> dict[str, Township]:
     return townships
 
 
-def parse_township(row: Row, ctx: dict, *, required: bool) -> int | None:
+def parse_township(
+    row: Row, ctx: dict, *, required: bool, refusal: str | None = None
+) -> int | None:
     """The ``township`` cell as an id; a township office's own township when the cell is blank,
-    and an error when it names another (SECURITY.md item 17)."""
+    and an error when it names another (SECURITY.md item 17): ``refusal``, a message with
+    ``%(name)s`` for the office's own township, says so in the sheet's own words."""
     forced = ctx["township_id"]
     text = row.value("township", parse_text)
     if not text:
@@ -138,7 +141,7 @@ def parse_township(row: Row, ctx: dict, *, required: bool) -> int | None:
     if forced is not None and township.id != forced:
         row.error(
             "township",
-            _("You may only import records of your own township (%(name)s).")
+            (refusal or _("You may only import records of your own township (%(name)s)."))
             % {"name": ctx["township_names"][forced]},
         )
         return None
@@ -191,20 +194,13 @@ class OrganisationsKind(ImportKind):
     def prepare(self, *, user) -> dict:
         """Townships by name and code, communities by (township, name) and code: one query
         each. A township office is confined to its township (SECURITY.md item 17)."""
-        townships = {}
-        for township in Township.objects.only("id", "name", "code"):
-            townships[township.name] = townships[township.code] = township
         communities, community_townships = {}, {}
         for community in Community.objects.only("id", "name", "code", "township_id"):
             communities[(community.township_id, community.name)] = community
             communities[(community.township_id, community.code)] = community
             community_townships.setdefault(community.name, community.township_id)
-        forced = getattr(user, "scope_township_id", None)
         return {
-            "user": user,
-            "township_id": forced,
-            "townships": townships,
-            "township_names": {t.id: t.name for t in townships.values()},
+            **scope_context(user),
             "communities": communities,
             "community_townships": community_townships,
             "lengths": {name: model_max_length(Organisation, name) for name in self.TEXT_FIELDS},
@@ -280,26 +276,12 @@ class OrganisationsKind(ImportKind):
         }
 
     def _township(self, row: Row, ctx: dict) -> int | None:
-        forced = ctx["township_id"]
-        text = row.value("township", parse_text)
-        if not text:
-            if forced is not None:
-                return forced
-            if not row.failed("township"):
-                row.error("township", _("This column is required."))
-            return None
-        township = ctx["townships"].get(text)
-        if township is None:
-            row.error("township", _("Unknown township %(name)s.") % {"name": text})
-            return None
-        if forced is not None and township.id != forced:
-            row.error(
-                "township",
-                _("You may only import organisations of your own township (%(name)s).")
-                % {"name": ctx["township_names"][forced]},
-            )
-            return None
-        return township.id
+        return parse_township(
+            row,
+            ctx,
+            required=True,
+            refusal=_("You may only import organisations of your own township (%(name)s)."),
+        )
 
     def _community(self, row: Row, ctx: dict, township_id: int | None) -> int | None:
         text = row.value("community", parse_text)
