@@ -103,7 +103,33 @@ def test_logout_deletes_the_server_session(client, staff):
 def test_session_cookie_flags(settings):
     assert settings.SESSION_COOKIE_HTTPONLY and settings.SESSION_COOKIE_SECURE
     assert settings.SESSION_EXPIRE_AT_BROWSER_CLOSE and settings.SESSION_COOKIE_SAMESITE == "Lax"
-    assert settings.SESSION_COOKIE_AGE == 30 * 60 and settings.SESSION_SAVE_EVERY_REQUEST
+    assert settings.SESSION_COOKIE_AGE == 30 * 60 and settings.SESSION_RENEW_SECONDS == 60
+
+
+def test_an_active_session_is_saved_at_most_once_a_minute(client, staff):
+    """Renewing the idle limit costs a database write; a user clicking through pages causes one
+    a minute, not one a page (the load test's 50 clients would otherwise write on every view)."""
+    now = timezone.now()
+    with time_machine.travel(now, tick=False):
+        client.force_login(staff)
+        client.get(reverse("password_change"))
+    key = client.session.session_key
+
+    def expiry():
+        return Session.objects.get(session_key=key).expire_date
+
+    saved = expiry()
+    with time_machine.travel(now + datetime.timedelta(seconds=30), tick=False):
+        client.get(reverse("password_change"))
+    assert expiry() == saved  # within the minute: not written
+    with time_machine.travel(now + datetime.timedelta(seconds=61), tick=False):
+        client.get(reverse("password_change"))
+    assert expiry() == saved + datetime.timedelta(seconds=61)  # renewed from this request
+
+
+def test_an_anonymous_visit_creates_no_session(client):
+    client.get(reverse("login"))
+    assert Session.objects.count() == 0
 
 
 def test_accounts_idle_for_more_than_90_days_are_disabled(township):
