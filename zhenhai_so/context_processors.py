@@ -9,6 +9,6 @@ def portal(request):
     context = {"site_name": settings.SITE_NAME}
     if user is not None and user.is_authenticated:
         match = getattr(request, "resolver_match", None)
-        context["menu_sections"] = menu.items_for(user, match.view_name if match else None)
+        context["sidebar"] = menu.sidebar(user, match.view_name if match else None)
         context["unread_notifications"] = user.notifications.filter(read_at__isnull=True).count
     return context

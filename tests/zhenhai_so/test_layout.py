@@ -136,3 +136,29 @@ def test_whitenoise_serves_the_collected_static_files(settings, tmp_path):
     assert "whitenoise" in " ".join(settings.MIDDLEWARE).lower()
     body = b"".join(response.streaming_content)
     assert body == (VENDOR / "echarts" / "echarts.min.js").read_bytes()
+
+
+def test_the_side_menu_marks_the_current_page_and_speaks_the_page_language(client, staff):
+    """The menu's HTML is built once per set of entries, page and language (zhenhai_so.menu):
+    the current entry is marked on each page, and the labels follow the language."""
+    client.force_login(staff)
+    organisations = reverse("registry:organisation_list")
+    for url, other in (
+        (organisations, reverse("registry:overview")),
+        (reverse("registry:overview"), organisations),
+    ):
+        html = client.get(url).content.decode()
+        nav = re.search(r'<nav class="col-md-3[^"]*sidebar.*?</nav>', html, re.S).group(0)
+        assert re.search(
+            rf'class="nav-link active" href="{re.escape(url)}" aria-current="page"', nav
+        )
+        assert re.search(rf'class="nav-link" href="{re.escape(other)}">', nav)
+        assert nav.count('aria-current="page"') == 1
+    chinese = client.get(organisations).content.decode()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english = client.get(organisations).content.decode()
+    with translation.override("zh-hans"):
+        assert str(translation.gettext("Organisations")) != "Organisations"
+        zh_label = translation.gettext("Main menu")
+    assert f'aria-label="{zh_label}"' in chinese
+    assert 'aria-label="Main menu"' in english
