@@ -2,6 +2,7 @@
 applications, annual reports, spot-check inspections and the abnormal list / blacklist."""
 
 import datetime
+import functools
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -109,9 +110,11 @@ class Grade(models.TextChoices):
     A1 = "1A", "1A"
 
 
+@functools.lru_cache(maxsize=65536)
 def credit_code_is_valid(code: str, org_type: str) -> bool:
     """Whether the code is a valid GB 32100 code for an organisation of that type (the check
-    digits cannot be computed in SQL, so this is stored as ``Organisation.credit_code_valid``)."""
+    digits cannot be computed in SQL, so this is stored as ``Organisation.credit_code_valid``).
+    A pure function of its two strings, remembered: an import asks it twice a row."""
     from .validators import validate_credit_code
 
     if not code:

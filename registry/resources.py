@@ -38,6 +38,7 @@ from .models import (
     RegistrationMode,
     Sector,
     Township,
+    credit_code_is_valid,
 )
 from .validators import normalise_credit_code, validate_credit_code
 
@@ -103,6 +104,8 @@ def _credit_code(row: Row, org_type: str | None, *, required: bool) -> str:
         if required:
             row.error("credit_code", _("A registered organisation needs its credit code."))
         return ""
+    if credit_code_is_valid(code, org_type or ""):  # remembered: the write asks again
+        return code
     try:
         validate_credit_code(code, org_type)
     except ValidationError as error:
