@@ -3,11 +3,13 @@
 At 2018-06-30 there are exactly 382 legal organisations (135 social groups, 245 private
 non-enterprise units, 2 foundations), as the plan's section 一 says; the history then carries on
 through 2020 with registrations, dissolutions, annual reports, spot checks and list entries, so
-that the dashboard shows a plausible, mixed picture. Community organisations are filed in every
-village and community, more in some than in others.
+that the dashboard shows a plausible, mixed picture. Annual reports go on to 2025 (the last year
+whose deadline has passed), drawn apart so that they change nothing in the plan years. Community
+organisations are filed in every village and community, more in some than in others.
 """
 
 import datetime
+import random
 from decimal import Decimal
 
 from django.db import transaction
@@ -289,6 +291,16 @@ def load(ctx) -> list[str]:
     Inspection.objects.bulk_create(inspections, batch_size=1000)
     entries = _list_entries(rng, saved, reports)
     ListEntry.objects.bulk_create(entries, batch_size=1000)
+    # The years after the plan, drawn from a stream of their own so that the plan years (and
+    # everything the dashboard shows) stay as they were.
+    later = _annual_reports(
+        random.Random(f"later-reports-{rng.getstate()[1][:4]}"),  # noqa: S311 - demo data
+        saved,
+        LATER_REPORT_PROFILE,
+        party={r.organisation_id: r.party_members for r in reports if r.year == 2020},
+    )
+    AnnualReport.objects.bulk_create(later, batch_size=1000)
+    reports += later
     applications = _applications(rng, townships, saved)
     legal_at_baseline = Organisation.objects.legal_on(BASELINE).count()
     return [
@@ -339,13 +351,22 @@ REPORT_PROFILE = {
 }
 
 
-def _annual_reports(rng, organisations) -> list[AnnualReport]:
+# After the plan the bureau's annual inspection carries on: reports up to the last year whose
+# deadline (31 May) has passed in the demo's present, so public profiles are not full of gaps.
+LATER_REPORT_PROFILE = {
+    year: {**REPORT_PROFILE[2020], "submit": 0.97, "on_time": 0.96} for year in range(2021, 2026)
+}
+
+
+def _annual_reports(rng, organisations, profiles=REPORT_PROFILE, party=None) -> list[AnnualReport]:
     reports = []
     party = {
-        o.pk: rng.choices((0, 1, 2, 3, 4, 6, 9), (40, 18, 14, 12, 8, 5, 3))[0]
+        o.pk: (party or {}).get(
+            o.pk, rng.choices((0, 1, 2, 3, 4, 6, 9), (40, 18, 14, 12, 8, 5, 3))[0]
+        )
         for o in organisations
     }
-    for year, profile in REPORT_PROFILE.items():
+    for year, profile in profiles.items():
         year_start, year_end = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
         for organisation in organisations:
             obliged = organisation.registered_on < year_start and (

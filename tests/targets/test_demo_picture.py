@@ -12,10 +12,14 @@ from django.core.management import call_command
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 
-def _statuses(as_of):
+def _progress(as_of):
     out = io.StringIO()
     call_command("target_progress", "--as-of", as_of, "--json", stdout=out)
-    return Counter(row["status"] for row in json.loads(out.getvalue()))
+    return json.loads(out.getvalue())
+
+
+def _statuses(as_of):
+    return Counter(row["status"] for row in _progress(as_of))
 
 
 def test_the_demo_district_gives_a_mixed_picture():
@@ -28,3 +32,15 @@ def test_the_demo_district_gives_a_mixed_picture():
     assert end["achieved"] + end["achieved_above"] >= 5, end
     assert end["missed"] >= 1, end
     assert end["no_data"] < sum(end.values()) / 3, end
+
+    # Annual reports go on after the plan (public profiles and the report board of 2021-2025
+    # are not empty), and they change none of the plan's figures.
+    from registry.models import AnnualReport
+
+    later = AnnualReport.objects.filter(year__gt=2020)
+    assert set(later.values_list("year", flat=True).distinct()) == {2021, 2022, 2023, 2024, 2025}
+    legal_2025 = later.filter(year=2025).count()
+    assert legal_2025 > 0.9 * AnnualReport.objects.filter(year=2020).count()
+    with_later = [_progress("2019-12-31"), _progress("2020-12-31")]
+    later.delete()
+    assert [_progress("2019-12-31"), _progress("2020-12-31")] == with_later
