@@ -162,3 +162,18 @@ def test_the_side_menu_marks_the_current_page_and_speaks_the_page_language(clien
         zh_label = translation.gettext("Main menu")
     assert f'aria-label="{zh_label}"' in chinese
     assert 'aria-label="Main menu"' in english
+
+
+@pytest.mark.parametrize("url_name", ["registry:organisation_list", "registry:list_entry_list"])
+def test_an_open_list_filter_reads_all(client, staff, url_name):
+    """Every select of a list's filter offers "全部" (All) for "not filtered", not django-filter's
+    "---------" or "未知" (Unknown)."""
+    client.force_login(staff)
+    html = client.get(reverse(url_name)).content.decode()
+    form = re.search(r'<form method="get" class="filter-form.*?</form>', html, re.S).group(0)
+    selects = re.findall(r"<select.*?</select>", form, re.S)
+    assert selects
+    for select in selects:
+        first = re.search(r"<option[^>]*>(.*?)</option>", select, re.S).group(1)
+        assert first == "全部", select[:200]
+    assert "---------" not in form
