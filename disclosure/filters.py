@@ -43,7 +43,7 @@ class PublicOrganisationFilter(PortalFilterSet):
 
     def filter_grade(self, queryset, name, value):
         """A grade counts while it is valid (five years from publication)."""
-        return queryset.filter(grade=value, grade_expires_on__gte=timezone.localdate())
+        return queryset.with_grade(value)
 
 
 class _ByOrganisationFilter(PortalFilterSet):

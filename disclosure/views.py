@@ -182,7 +182,7 @@ def organisation(request, pk):
     context = {
         "organisation": org,
         "today": today,
-        "grade_valid": bool(org.grade and org.grade_expires_on and org.grade_expires_on >= today),
+        "grade_valid": org.grade_valid_on(today),
         "report_rows": SimpleLazyObject(lambda: _report_rows(org, today)),
         "list_entries": selectors.current_list_entries(on=today).filter(organisation=org),
         "inspections": selectors.published_inspections().filter(organisation=org),

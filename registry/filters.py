@@ -51,7 +51,9 @@ class OrganisationFilter(_ScopedFilterSet):
         label=_("Village / community"), queryset=Community.objects.none()
     )
     status = django_filters.ChoiceFilter(label=_("Status"), choices=OrgStatus.choices)
-    grade = django_filters.ChoiceFilter(label=_("Evaluation grade"), choices=Grade.choices)
+    grade = django_filters.ChoiceFilter(
+        label=_("Evaluation grade"), choices=Grade.choices, method="filter_grade"
+    )
     listed = django_filters.ChoiceFilter(
         label=_("On a list now"), choices=ListEntry.Kind.choices, method="filter_listed"
     )
@@ -86,6 +88,10 @@ class OrganisationFilter(_ScopedFilterSet):
     def search(self, queryset, name, value):
         value = value.strip()
         return queryset.filter(Q(name__icontains=value) | Q(credit_code__icontains=value.upper()))
+
+    def filter_grade(self, queryset, name, value):
+        """A grade counts while it is valid (five years from publication), as on public pages."""
+        return queryset.with_grade(value)
 
     def filter_listed(self, queryset, name, value):
         today = timezone.localdate()

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 # ---------------------------------------------------------------------------------------------
@@ -134,6 +135,11 @@ class OrganisationQuerySet(models.QuerySet):
         for obj in objs:
             obj.set_credit_code_valid()
         return super().bulk_create(objs, *args, **kwargs)
+
+    def with_grade(self, grade: str, on: datetime.date | None = None):
+        """Organisations holding the grade on the date (today): a grade is valid five years from
+        its publication, and an expired one is no longer the organisation's grade."""
+        return self.filter(grade=grade, grade_expires_on__gte=on or timezone.localdate())
 
     def bulk_update(self, objs, fields, *args, **kwargs):
         objs = list(objs)
@@ -289,6 +295,14 @@ class Organisation(models.Model):
         if update_fields is not None and {"credit_code", "org_type"} & set(update_fields):
             kwargs["update_fields"] = {*update_fields, "credit_code_valid"}
         super().save(*args, **kwargs)
+
+    def grade_valid_on(self, date: datetime.date) -> bool:
+        """Whether the grade still holds on the date (valid five years from publication)."""
+        return bool(self.grade and self.grade_expires_on and self.grade_expires_on >= date)
+
+    @property
+    def grade_is_current(self) -> bool:
+        return self.grade_valid_on(timezone.localdate())
 
     @property
     def is_legal(self) -> bool:

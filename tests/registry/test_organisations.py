@@ -288,3 +288,25 @@ def test_legal_on_follows_the_definition():
     )
     OrganisationFactory(org_type=OrgType.COMMUNITY, registered_on=datetime.date(2010, 1, 1))
     assert set(Organisation.objects.legal_on(date)) == {counted, later}
+
+
+def test_an_expired_grade_is_shown_as_expired_and_not_found_by_the_grade_filter(client_for, staff):
+    """A grade holds five years from publication; after that the register shows it as expired
+    and the grade filter (like the public one) no longer finds the organisation under it."""
+    today = datetime.date.today()
+    current = OrganisationFactory(
+        name="有效等级组织", grade="4A", grade_expires_on=today + datetime.timedelta(days=30)
+    )
+    expired = OrganisationFactory(
+        name="过期等级组织", grade="4A", grade_expires_on=today - datetime.timedelta(days=1)
+    )
+    client = client_for(staff)
+    listed = client.get(reverse("registry:organisation_list"), {"grade": "4A"}).content.decode()
+    assert current.name in listed and expired.name not in listed
+    everything = client.get(reverse("registry:organisation_list"), {"q": "等级组织"})
+    html = everything.content.decode()
+    assert "4A 已过期" in html and html.count("4A 已过期") == 1
+    page = client.get(reverse("registry:organisation_detail", args=[expired.pk])).content.decode()
+    assert "4A 已过期" in page and "text-bg-primary\">4A<" not in page
+    page = client.get(reverse("registry:organisation_detail", args=[current.pk])).content.decode()
+    assert "text-bg-primary\">4A<" in page and "已过期" not in page
