@@ -73,12 +73,6 @@ def annual_reports_of(organisation: Organisation):
     )
 
 
-def first_report_year() -> int | None:
-    """The first year the register holds annual reports for (None when it holds none). Years
-    before it predate the portal's records: a profile does not call them "not submitted"."""
-    return AnnualReport.objects.order_by("year").values_list("year", flat=True).first()
-
-
 def current_list_entries(*, on: datetime.date, kind: str | None = None):
     """Entries on the abnormal list or the blacklist on the date, newest first."""
     entries = ListEntry.objects.current_on(on)

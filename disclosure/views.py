@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
 from registry.models import ListEntry
-from registry.services import obliged_years, reporting_status
+from registry.services import report_years, reporting_status
 from zhenhai_so.pagination import paginate, querystring_without_page
 
 from . import selectors
@@ -151,12 +151,8 @@ def _report_rows(organisation, today: datetime.date) -> list[dict]:
     Obligations before the register's first recorded year are left out: the portal cannot
     know whether those reports were filed on paper."""
     reports = {r.year: r for r in selectors.annual_reports_of(organisation)}
-    years = set(reports)
-    first = selectors.first_report_year()
-    if organisation.is_legal and first is not None:
-        years |= {y for y in obliged_years(organisation, today) if y >= first}
     rows = []
-    for year in sorted(years, reverse=True):
+    for year in report_years(organisation, reports, today):
         report = reports.get(year)
         status = reporting_status(report, year, today)
         submitted = report is not None and report.submitted_on is not None

@@ -308,6 +308,23 @@ def obliged_years(organisation: Organisation, today: datetime.date) -> range:
     return range(first, last + 1)
 
 
+def first_report_year() -> int | None:
+    """The first year the register holds annual reports for (None when it holds none). Years
+    before it predate the portal's records: the portal cannot know whether those reports were
+    filed on paper, so it does not call them overdue."""
+    return AnnualReport.objects.order_by("year").values_list("year", flat=True).first()
+
+
+def report_years(organisation: Organisation, reported: Iterable[int], today: datetime.date):
+    """The years, newest first, of an organisation's report history: those it reported for and
+    those it was obliged to report for since the register's first recorded year."""
+    years = set(reported)
+    first = first_report_year()
+    if organisation.is_legal and first is not None:
+        years |= {y for y in obliged_years(organisation, today) if y >= first}
+    return sorted(years, reverse=True)
+
+
 def reporting_status(report: AnnualReport | None, year: int, today: datetime.date) -> dict:
     """How an organisation stands for year Y's report, as the best charity registers show it:
     received on time, received N days late, not yet due, or overdue N days (amber in the first

@@ -270,16 +270,13 @@ def _basic_tab(request, organisation):
 def _reports_tab(request, organisation):
     today = _today()
     reports = {r.year: r for r in organisation.annual_reports.all()}
-    years = set(reports)
-    if organisation.is_legal:
-        years |= set(services.obliged_years(organisation, today))
     rows = [
         {
             "year": y,
             "report": reports.get(y),
             "status": services.reporting_status(reports.get(y), y, today),
         }
-        for y in sorted(years, reverse=True)
+        for y in services.report_years(organisation, reports, today)
     ]
     return {"rows": rows, "can_edit": request.user.has_perm("registry.change_annualreport")}
 

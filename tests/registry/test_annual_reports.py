@@ -196,3 +196,19 @@ def test_board_pages_by_status_match_the_computed_statuses(client_for, staff, to
         "late": {"乙迟交"},
         waiting: {"丙未报", "丁空报告"},
     }
+
+
+def test_the_reports_tab_starts_at_the_registers_first_recorded_year(client_for, staff):
+    """An organisation registered in 2008 owes reports from 2009, but the register's records
+    begin with the first year it holds reports for: earlier years are not shown as overdue
+    (the public profile follows the same rule)."""
+    old = OrganisationFactory(registered_on=datetime.date(2008, 11, 9))
+    AnnualReportFactory(organisation=old, year=2017, submitted_on=datetime.date(2018, 4, 4))
+    response = client_for(staff).get(
+        reverse("registry:organisation_detail", args=[old.pk]), {"tab": "reports"}
+    )
+    rows = response.context["tab_context"]["rows"]
+    years = [row["year"] for row in rows]
+    today = datetime.date.today()
+    assert years == list(range(today.year - 1, 2016, -1))  # 2017 .. last year, newest first
+    assert rows[-1]["status"]["code"] == "on_time"
