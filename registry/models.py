@@ -130,10 +130,14 @@ def credit_code_is_valid(code: str, org_type: str) -> bool:
 class OrganisationQuerySet(models.QuerySet):
     # bulk_create and bulk_update (imports, benchmark data) do not call save(): they set the
     # stored credit-code flag themselves. A plain .update(credit_code=...) would not; none exists.
-    def bulk_create(self, objs, *args, **kwargs):
-        objs = list(objs)
+    def before_bulk_create(self, objs) -> None:
+        """Also called by zhenhai_so.bulk.bulk_insert (COPY) before it writes the rows."""
         for obj in objs:
             obj.set_credit_code_valid()
+
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        self.before_bulk_create(objs)
         return super().bulk_create(objs, *args, **kwargs)
 
     def with_grade(self, grade: str, on: datetime.date | None = None):

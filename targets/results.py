@@ -7,10 +7,10 @@ without its lazy record list) is cached under a *data version*, and the version 
 every committed write to a table the metrics read:
 
 * the version is changed by a database execute wrapper (installed on every connection, see
-  ``TargetsConfig.ready``) that sees each INSERT, UPDATE and DELETE statement, so bulk imports,
-  ``bulk_create``/``bulk_update``, ``QuerySet.update()`` and deletes change it as ``save()``
-  does; only the tables of the apps the metrics read count (not sessions, logs, downloads, nor
-  the stored snapshots themselves);
+  ``TargetsConfig.ready``) that sees each INSERT, UPDATE, DELETE and COPY FROM statement, so
+  bulk imports (``zhenhai_so.bulk``), ``bulk_create``/``bulk_update``, ``QuerySet.update()``
+  and deletes change it as ``save()`` does; only the tables of the apps the metrics read count
+  (not sessions, logs, downloads, nor the stored snapshots themselves);
 * it is changed right after the statement (so the writing connection never reads its own old
   numbers) and again once the transaction commits (so a page computed by another process from
   the data before the commit is stored under a version no one asks for any more);
@@ -36,7 +36,10 @@ RESULT_TTL = 15 * 60
 LOCAL_TTL = 60
 WATCHED_APPS = ("registry", "evaluation", "procurement", "partybuilding", "targets")
 NOT_WATCHED = {"targets_snapshot"}
-_WRITE = re.compile(r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?([A-Za-z0-9_]+)"?', re.I)
+_WRITE = re.compile(
+    r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|COPY)\s+"?([A-Za-z0-9_]+)"?(?!.*\bTO\s+STDOUT)',
+    re.I | re.S,
+)
 _watched_tables: frozenset[str] | None = None
 
 

@@ -43,6 +43,7 @@ from django.utils.encoding import smart_str
 from django.utils.translation import gettext as _
 from python_calamine import CalamineWorkbook
 
+from .bulk import bulk_insert
 from .discovery import app_modules
 from .excel import new_workbook, write_sheet
 from .models import ImportJob
@@ -588,7 +589,7 @@ def write_plan(plan: ImportPlan, *, user=None, remote_addr: str | None = None) -
     try:
         with transaction.atomic():
             created = [p.instance for p in plan.new]
-            model.objects.bulk_create(created, batch_size=kind.batch_size)
+            bulk_insert(model, created, batch_size=kind.batch_size)
             changed_fields: set[str] = set()
             for planned in plan.updated:
                 for name, (_old, new) in planned.changes.items():
@@ -639,7 +640,7 @@ def write_plan(plan: ImportPlan, *, user=None, remote_addr: str | None = None) -
                 )
                 for p in plan.updated
             ]
-            LogEntry.objects.bulk_create(entries, batch_size=kind.batch_size)
+            bulk_insert(LogEntry, entries, batch_size=kind.batch_size)
     except IntegrityError as error:
         for planned in plan.new:  # the rolled-back rows have no ids
             planned.instance.pk = None

@@ -1,0 +1,62 @@
+"""Inserting many rows at once: ``COPY`` on PostgreSQL, ``bulk_create`` elsewhere.
+
+``bulk_create`` on PostgreSQL sends each batch as arrays quoted in Python (psycopg's client-side
+binding), which took a third of an import of 10,000 organisations; ``COPY ... FROM STDIN`` streams
+the rows through psycopg's C dumpers instead. The rows get their primary keys from the table's
+own sequence first, so the objects come back with ``pk`` set, as ``bulk_create`` leaves them.
+
+What ``bulk_create`` does and ``bulk_insert`` keeps: fields' ``pre_save`` (``auto_now_add``
+timestamps), their database preparation (``get_db_prep_save``), a queryset's own preparation
+of the objects (``before_bulk_create``, e.g. the organisation's stored credit-code flag), no
+signals. The statement goes through the connection's execute wrappers, so whatever watches
+writes (``targets.results``) sees it.
+"""
+
+from collections.abc import Iterable
+
+from django.db import connections, router
+
+# Below this many rows the difference does not matter; bulk_create keeps the simple path.
+COPY_MIN_ROWS = 500
+
+
+def bulk_insert(model, objs: Iterable, *, batch_size: int | None = None) -> list:
+    """Insert the new ``objs`` of ``model`` (no pk yet) and return them with their pks."""
+    objs = list(objs)
+    manager = model._default_manager
+    alias = router.db_for_write(model)
+    connection = connections[alias]
+    if connection.vendor != "postgresql" or len(objs) < COPY_MIN_ROWS:
+        return manager.db_manager(alias).bulk_create(objs, batch_size=batch_size)
+    queryset = manager.db_manager(alias).get_queryset()
+    if hasattr(queryset, "before_bulk_create"):
+        queryset.before_bulk_create(objs)
+    opts = model._meta
+    pk = opts.pk
+    fields = opts.concrete_fields
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [opts.db_table, pk.column, len(objs)],
+        )
+        for obj, (pk_value,) in zip(objs, cursor.fetchall(), strict=True):
+            obj.pk = pk_value
+        rows = (
+            [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
+            for obj in objs
+        )
+        sql = "COPY {} ({}) FROM STDIN".format(
+            quote(opts.db_table), ", ".join(quote(field.column) for field in fields)
+        )
+
+        def copy(sql, params, many, context):
+            with cursor.cursor.copy(sql) as copy:
+                for row in rows:
+                    copy.write_row(row)
+
+        cursor._execute_with_wrappers(sql, None, False, executor=copy)
+    for obj in objs:
+        obj._state.adding = False
+        obj._state.db = alias
+    return objs
