@@ -144,7 +144,7 @@ def test_inside_a_transaction_nothing_is_cached(client_for, leader):
     assert not results.usable()
     client = client_for(leader)
     url = reverse("targets:dashboard") + f"?as_of={AS_OF}"
-    client.get(url)  # the first request of a session also renews it (a write of its own)
+    client.get(url)  # a request that renews the session (a write of its own) is not compared
     assert _queries(client, url) == _queries(client, url)
 
 

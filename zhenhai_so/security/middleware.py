@@ -9,7 +9,7 @@ from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 
 from .models import EventKind
-from .receivers import SESSION_STARTED_KEY
+from .receivers import SESSION_RENEWED_KEY, SESSION_STARTED_KEY
 from .services import client_address, record_event
 
 # What a signed-in user who still owes the second factor may open.
@@ -38,9 +38,6 @@ def is_public(match) -> bool:
     check, the login page): what anyone may open without signing in, a signed-in user who still
     owes a password change or the second factor may open too."""
     return match is not None and getattr(match.func, "login_required", True) is False
-
-
-SESSION_RENEWED_KEY = "zhenhai_renewed"
 
 
 class SessionRenewalMiddleware:

@@ -18,12 +18,16 @@ from .services import record_event
 
 User = get_user_model()
 SESSION_STARTED_KEY = "zhenhai_auth_started"
+# When the session was last saved to renew its idle limit (SessionRenewalMiddleware).
+SESSION_RENEWED_KEY = "zhenhai_renewed"
 
 
 @receiver(user_logged_in, dispatch_uid="security_login")
 def on_login(sender, request, user, **kwargs):
     if request is not None and hasattr(request, "session"):
-        request.session[SESSION_STARTED_KEY] = timezone.now().timestamp()
+        now = timezone.now().timestamp()
+        request.session[SESSION_STARTED_KEY] = now
+        request.session[SESSION_RENEWED_KEY] = now  # logging in saves the session
     record_event(request, EventKind.LOGIN, user=user)
 
 
