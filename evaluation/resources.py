@@ -11,18 +11,20 @@ import datetime
 from collections.abc import Hashable
 from decimal import Decimal
 
-from django.db.models import Q
+from django.db.models import Case, Exists, F, OuterRef, Q, Subquery, Value, When
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from registry.models import Organisation
 from registry.validators import normalise_credit_code
+from zhenhai_so.bulk import insert_values
 from zhenhai_so.importing import (
     CellError,
     Column,
     ImportKind,
     ImportPlan,
     Row,
+    in_chunks,
     parse_choice,
     parse_date,
     parse_decimal,
@@ -31,7 +33,7 @@ from zhenhai_so.importing import (
     write_plan,
 )
 
-from .models import Evaluation, IndicatorSystem, Score, grade_for
+from .models import Evaluation, IndicatorSystem, Item, Score, grade_for
 from .services import valid_until_for
 
 State = Evaluation.State
@@ -48,6 +50,7 @@ STATE_CHOICES = {
 }
 # Item codes are the same in every version (9 categories × 4 items); the maxima differ.
 ITEM_CODES = tuple(f"{c}.{i}" for c in range(1, 10) for i in range(1, 5))
+SCORE_COLUMNS = ("evaluation_id", "item_id", "points")
 DERIVED = (
     "total",
     "grade",
@@ -267,10 +270,9 @@ class EvaluationsKind(ImportKind):
     def apply(self, plan: ImportPlan, *, user=None, remote_addr=None) -> None:
         """The evaluations through the framework (bulk, audited), then their scores in bulk,
         then the current grade of every organisation touched."""
-        items_by_system = {
-            system.pk: {item.code: item for item in system.items.all()}
-            for system in IndicatorSystem.objects.prefetch_related("items")
-        }
+        item_ids = {}  # (system id, item code) → item id
+        for item_id, system_id, code in Item.objects.values_list("id", "system_id", "code"):
+            item_ids[system_id, code] = item_id
         for planned in plan.updated:
             instance = planned.instance
             scores = {
@@ -287,45 +289,49 @@ class EvaluationsKind(ImportKind):
         plan.updated = [p for p in plan.updated if p.changes or p.instance._score_changes]
         write_plan(plan, user=user, remote_addr=remote_addr)
 
+        # Plain (evaluation id, item id, points) rows, copied in one statement on PostgreSQL:
+        # 180,000 Score instances cost more than writing them (the points were checked against
+        # the items' maxima in parse_row; the table's constraints check them again).
         new_scores = [
-            Score(evaluation=p.instance, item=items_by_system[p.instance.system_id][code], points=v)
+            (p.instance.pk, item_ids[p.instance.system_id, code], v)
             for p in plan.new
             for code, v in p.instance._scores.items()
             if v is not None
         ]
         cleared = Q(pk__in=[])
         for p in plan.updated:
-            items = items_by_system[p.instance.system_id]
+            system_id = p.instance.system_id
             for name, value in p.instance._score_changes.items():
-                item = items[name[5:]]
-                cleared |= Q(evaluation=p.instance, item=item)
+                item_id = item_ids[system_id, name[5:]]
+                cleared |= Q(evaluation_id=p.instance.pk, item_id=item_id)
                 if value is not None:
-                    new_scores.append(Score(evaluation=p.instance, item=item, points=value))
+                    new_scores.append((p.instance.pk, item_id, value))
         if any(p.instance._score_changes for p in plan.updated):
             Score.objects.filter(cleared).delete()
-        Score.objects.bulk_create(new_scores, batch_size=2000)
+        insert_values(Score, SCORE_COLUMNS, new_scores, batch_size=2000)
         touched = {p.instance.organisation_id for p in (*plan.new, *plan.updated)}
         refresh_grades(touched)
 
 
 def refresh_grades(organisation_ids) -> None:
     """``services.organisation_refresh_grade`` for many organisations at once: the newest
-    published evaluation wins."""
-    newest = {}
-    published = (
+    published evaluation (by publication, then evaluation date, then id) gives the grade, and
+    its validity when it has one. Organisations without a published evaluation keep theirs.
+
+    One ``UPDATE`` per chunk of ids that reads the newest evaluation in the database (a
+    ``bulk_update`` of 5,000 organisations is a ``CASE`` over every id and took seconds)."""
+    newest = (
         Evaluation.objects.published()
-        .filter(organisation_id__in=organisation_ids)
-        .order_by("organisation_id", "published_on", "evaluated_on", "id")
-        .values_list("organisation_id", "grade", "valid_until")
+        .filter(organisation_id=OuterRef("pk"))
+        .order_by("-published_on", "-evaluated_on", "-id")
     )
-    for organisation_id, grade, valid_until in published:
-        newest[organisation_id] = (grade, valid_until if grade else None)
-    organisations = list(
-        Organisation.objects.filter(pk__in=newest).only("id", "grade", "grade_expires_on")
-    )
-    for organisation in organisations:
-        organisation.grade, organisation.grade_expires_on = newest[organisation.pk]
-    Organisation.objects.bulk_update(organisations, ["grade", "grade_expires_on"], batch_size=2000)
+    expires = Case(When(grade="", then=Value(None)), default=F("valid_until"))
+    ids = sorted(set(organisation_ids))
+    for chunk in in_chunks(ids):
+        Organisation.objects.filter(pk__in=chunk).filter(Exists(newest)).update(
+            grade=Subquery(newest.values("grade")[:1]),
+            grade_expires_on=Subquery(newest.annotate(expires=expires).values("expires")[:1]),
+        )
 
 
 register(EvaluationsKind())

@@ -12,7 +12,7 @@ signals. The statement goes through the connection's execute wrappers, so whatev
 writes (``targets.results``) sees it.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from django.db import connections, router
 
@@ -60,3 +60,41 @@ def bulk_insert(model, objs: Iterable, *, batch_size: int | None = None) -> list
         obj._state.adding = False
         obj._state.db = alias
     return objs
+
+
+def insert_values(model, attnames: Sequence[str], rows: Iterable[Sequence], *, batch_size=None):
+    """Insert plain rows of ``model`` given as tuples of already valid database values for the
+    columns ``attnames`` (e.g. ``("evaluation_id", "item_id", "points")``), without building a
+    model instance per row: ``COPY`` on PostgreSQL, ``bulk_create`` elsewhere. The table fills
+    the other columns (the primary key from its sequence); nothing comes back. For many small
+    rows (an evaluation's 36 scores) where the instances would cost more than the insert.
+
+    No field's ``pre_save``/``get_db_prep_save`` runs on PostgreSQL, so only columns whose
+    Python values psycopg stores as they are (integers, text, ``Decimal``, dates) belong here;
+    the database's constraints still check every row."""
+    alias = router.db_for_write(model)
+    connection = connections[alias]
+    fields = [model._meta.get_field(name) for name in attnames]
+    if any(field.attname != name for field, name in zip(fields, attnames, strict=True)):
+        raise ValueError("insert_values takes column attnames (organisation_id, not organisation)")
+    rows = rows if isinstance(rows, list) else list(rows)
+    if not rows:
+        return
+    if connection.vendor != "postgresql" or len(rows) < COPY_MIN_ROWS:
+        model._default_manager.db_manager(alias).bulk_create(
+            (model(**dict(zip(attnames, row, strict=True))) for row in rows),
+            batch_size=batch_size,
+        )
+        return
+    quote = connection.ops.quote_name
+    sql = "COPY {} ({}) FROM STDIN".format(
+        quote(model._meta.db_table), ", ".join(quote(field.column) for field in fields)
+    )
+    with connection.cursor() as cursor:
+
+        def copy(sql, params, many, context):
+            with cursor.cursor.copy(sql) as copy:
+                for row in rows:
+                    copy.write_row(row)
+
+        cursor._execute_with_wrappers(sql, None, False, executor=copy)
