@@ -34,7 +34,6 @@ def bulk_insert(model, objs: Iterable, *, batch_size: int | None = None) -> list
     opts = model._meta
     pk = opts.pk
     fields = opts.concrete_fields
-    quote = connection.ops.quote_name
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
@@ -46,16 +45,7 @@ def bulk_insert(model, objs: Iterable, *, batch_size: int | None = None) -> list
             [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
             for obj in objs
         )
-        sql = "COPY {} ({}) FROM STDIN".format(
-            quote(opts.db_table), ", ".join(quote(field.column) for field in fields)
-        )
-
-        def copy(sql, params, many, context):
-            with cursor.cursor.copy(sql) as copy:
-                for row in rows:
-                    copy.write_row(row)
-
-        cursor._execute_with_wrappers(sql, None, False, executor=copy)
+        _copy(cursor, opts.db_table, [field.column for field in fields], rows)
     for obj in objs:
         obj._state.adding = False
         obj._state.db = alias
@@ -86,15 +76,19 @@ def insert_values(model, attnames: Sequence[str], rows: Iterable[Sequence], *, b
             batch_size=batch_size,
         )
         return
-    quote = connection.ops.quote_name
-    sql = "COPY {} ({}) FROM STDIN".format(
-        quote(model._meta.db_table), ", ".join(quote(field.column) for field in fields)
-    )
     with connection.cursor() as cursor:
+        _copy(cursor, model._meta.db_table, [field.column for field in fields], rows)
 
-        def copy(sql, params, many, context):
-            with cursor.cursor.copy(sql) as copy:
-                for row in rows:
-                    copy.write_row(row)
 
-        cursor._execute_with_wrappers(sql, None, False, executor=copy)
+def _copy(cursor, table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
+    """``COPY table (columns) FROM STDIN`` with the rows, through the connection's execute
+    wrappers (so ``targets.results`` sees a write to the table)."""
+    quote = cursor.db.ops.quote_name
+    sql = "COPY {} ({}) FROM STDIN".format(quote(table), ", ".join(quote(c) for c in columns))
+
+    def copy(sql, params, many, context):
+        with cursor.cursor.copy(sql) as copy:
+            for row in rows:
+                copy.write_row(row)
+
+    cursor._execute_with_wrappers(sql, None, False, executor=copy)
