@@ -66,6 +66,22 @@ def _field(code: str) -> str:
     return f"item_{code}"
 
 
+ITEM_FIELDS = tuple((code, _field(code)) for code in ITEM_CODES)
+# Distinct score cells remembered per import (a hostile sheet cannot grow it past this).
+POINTS_CACHE_SIZE = 10_000
+
+
+def _points_or_error(raw) -> Decimal | None | CellError:
+    """A score cell as points (None when blank), or the CellError saying why it is not."""
+    try:
+        points = parse_decimal(raw, max_digits=5, decimal_places=1)
+        if points is not None and points * 2 != (points * 2).to_integral_value():
+            raise CellError(_("Scores are given in whole or half points."))
+    except CellError as error:
+        return error
+    return points
+
+
 class _SystemInfo:
     def __init__(self, system: IndicatorSystem):
         self.system = system
@@ -147,24 +163,35 @@ class EvaluationsKind(ImportKind):
             "agency": agency,
             "state": state,
         }
-        scores = self._scores(row, info, state)
+        scores = self._scores(row, info, state, ctx.setdefault("points_cache", {}))
         values.update({_field(c): p for c, p in scores.items()})
         if info is not None and not row.errors:
             values.update(self.derived(info, scores, state, evaluated_on))
         return values
 
-    def _scores(self, row: Row, info, state) -> dict[str, Decimal | None]:
+    def _scores(self, row: Row, info, state, cache: dict) -> dict[str, Decimal | None]:
+        """The 36 score cells as points, each checked against its item's maximum. A sheet of
+        5,000 evaluations has 180,000 score cells but a few dozen distinct values, so a cell's
+        conversion (points or the reason it has none) is kept in ``cache`` by its value and
+        type (1, 1.0 and "1" are different cells) for the rest of the import."""
         scores = {}
-        for code in ITEM_CODES:
-            name = _field(code)
+        cells = row.cells
+        items = info.items if info else {}
+        for code, name in ITEM_FIELDS:
+            raw = cells.get(name)
+            key = (raw.__class__, raw)
             try:
-                points = parse_decimal(row.raw(name), max_digits=5, decimal_places=1)
-                if points is not None and points * 2 != (points * 2).to_integral_value():
-                    raise CellError(_("Scores are given in whole or half points."))
-            except CellError as error:
-                row.error(name, error.reason)
+                points = cache[key]
+            except KeyError:
+                points = _points_or_error(raw)
+                if len(cache) < POINTS_CACHE_SIZE:
+                    cache[key] = points
+            except TypeError:  # an unhashable value (not from a workbook): no cache
+                points = _points_or_error(raw)
+            if isinstance(points, CellError):
+                row.error(name, points.reason)
                 continue
-            item = info.items.get(code) if info else None
+            item = items.get(code)
             if points is not None and item is not None and points > item.max_points:
                 row.error(
                     name,

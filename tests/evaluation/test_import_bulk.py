@@ -170,3 +170,32 @@ def test_refresh_grades_takes_the_newest_published_evaluation():
     assert expiry[cleared.pk] is None
     assert expiry[untouched.pk] == datetime.date(2022, 1, 1)
     assert expiry[other.pk] is None
+
+
+def test_score_cells_are_judged_by_value_and_type_in_every_row():
+    """Score conversions are remembered per import: a TRUE cell is not taken for the 1 seen
+    before it, and a repeated bad cell is refused on every row it is on."""
+    organisations = [OrganisationFactory() for _ in range(4)]
+    points = _points(800)
+    whole = next(n for n, p in enumerate(points) if p >= 1)  # an item worth at least 1 point
+    code = ITEM_CODES[whole]
+
+    def sheet(*cells):
+        rows = []
+        for organisation, cell in zip(organisations, cells, strict=True):
+            row = [organisation.credit_code, "2019-06-01", "评估中心", *points, "草稿"]
+            row[3 + whole] = cell
+            rows.append(row)
+        return _workbook(rows)
+
+    plan = run_import(EvaluationsKind(), sheet(1.0, 1, True, "x"))
+    assert [str(e) for e in plan.errors] == [
+        f"row 4: {code}: Not a number: True.",
+        f"row 5: {code}: Not a number: x.",
+    ]
+    plan = run_import(EvaluationsKind(), sheet("x", 1, "x", 1.5))
+    assert [str(e) for e in plan.errors] == [
+        f"row 2: {code}: Not a number: x.",
+        f"row 4: {code}: Not a number: x.",
+    ]
+    assert not Evaluation.objects.exists()
