@@ -1,22 +1,19 @@
 import datetime
+from operator import attrgetter
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from registry.models import Organisation, Township
-from zhenhai_so.editing import (
-    add_service_errors,
-    confirm_delete_page,
-    model_form_page,
-    record_page,
-)
+from zhenhai_so.editing import RecordPages, add_service_errors, record_page
 from zhenhai_so.excel import export_response
 from zhenhai_so.pagination import paginate, querystring_without_page
 
@@ -322,10 +319,12 @@ def training_detail(request, pk):
     return _training_page(request, _training_for(request, pk))
 
 
+def _trainings(user):
+    return Training.objects.visible_to(user).select_related("township")
+
+
 def _training_for(request, pk) -> Training:
-    return get_object_or_404(
-        Training.objects.visible_to(request.user).select_related("township"), pk=pk
-    )
+    return get_object_or_404(_trainings(request.user), pk=pk)
 
 
 def _training_page(request, training: Training, enrolment_form=None):
@@ -352,6 +351,8 @@ def _training_page(request, training: Training, enrolment_form=None):
 # Forms. Bureau staff only: township offices and leaders hold only view_* and export_*
 # permissions, so every page below answers them 403; records are still loaded through
 # ``visible_to`` so the rule holds if a township office is ever given a write permission.
+# The simple records' pages are ``RecordPages``: permissions partybuilding.add_<model_name>,
+# change_ and delete_; scoping by ``records``; the services they call; their titles.
 
 
 def _organisation_tab(organisation_id) -> str:
@@ -359,56 +360,35 @@ def _organisation_tab(organisation_id) -> str:
     return f"{url}?tab=party"
 
 
-def _party_organisations_back():
-    return (reverse("partybuilding:party_organisation_list"), _("Party organisations"))
+def _party_organisation_create(*, data):
+    """The form's ``organisations`` are the coverage (the services take only the model's fields
+    from ``data``)."""
+    return services.party_organisation_create(data=data, organisations=data["organisations"])
 
 
-def _party_save(party=None):
-    def save(data, version):
-        fields = {k: v for k, v in data.items() if k != "organisations"}
-        if party is None:
-            return services.party_organisation_create(
-                data=fields, organisations=data["organisations"]
-            )
-        return services.party_organisation_update(
-            party_organisation=party,
-            data=fields,
-            organisations=data["organisations"],
-            expected_version=version,
-        )
-
-    return save
-
-
-@permission_required("partybuilding.add_partyorganisation", raise_exception=True)
-@require_http_methods(["GET", "POST"])
-def party_organisation_create(request):
-    return model_form_page(
-        request,
-        form_class=PartyOrganisationForm,
-        instance=PartyOrganisation(),
-        save=_party_save(),
-        title=_("New party organisation"),
-        back=_party_organisations_back(),
-        success=lambda party: _party_organisations_back()[0],
-        form_kwargs={"user": request.user},
+def _party_organisation_update(*, party_organisation, data, expected_version):
+    return services.party_organisation_update(
+        party_organisation=party_organisation,
+        data=data,
+        organisations=data["organisations"],
+        expected_version=expected_version,
     )
 
 
-@permission_required("partybuilding.change_partyorganisation", raise_exception=True)
-@require_http_methods(["GET", "POST"])
-def party_organisation_edit(request, pk):
-    party = get_object_or_404(PartyOrganisation.objects.visible_to(request.user), pk=pk)
-    return model_form_page(
-        request,
-        form_class=PartyOrganisationForm,
-        instance=party,
-        save=_party_save(party),
-        title=_("Edit %(name)s") % {"name": party.name},
-        back=_party_organisations_back(),
-        success=lambda saved: _party_organisations_back()[0],
-        form_kwargs={"user": request.user},
-    )
+party_organisations = RecordPages(
+    model=PartyOrganisation,
+    form_class=PartyOrganisationForm,
+    records=lambda user: PartyOrganisation.objects.visible_to(user),
+    name="party_organisation",
+    create=_party_organisation_create,
+    update=_party_organisation_update,
+    record_arg="party_organisation",
+    create_title=gettext_lazy("New party organisation"),
+    back=(
+        reverse_lazy("partybuilding:party_organisation_list"),
+        gettext_lazy("Party organisations"),
+    ),
+)
 
 
 @permission_required("partybuilding.add_instructorassignment", raise_exception=True)
@@ -456,149 +436,46 @@ def instructor_end(request, pk):
     )
 
 
-def _sites_back():
-    return (reverse("partybuilding:site_list"), _("Demonstration sites"))
+demonstration_sites = RecordPages(
+    model=DemonstrationSite,
+    form_class=DemonstrationSiteForm,
+    records=lambda user: DemonstrationSite.objects.visible_to(user).select_related("organisation"),
+    name="site",
+    save=services.demonstration_site_save,
+    delete=services.demonstration_site_delete,
+    record_arg="site",
+    create_title=gettext_lazy("Name a demonstration site"),
+    back=(reverse_lazy("partybuilding:site_list"), gettext_lazy("Demonstration sites")),
+)
 
+service_centres = RecordPages(
+    model=PartyServiceCentre,
+    form_class=PartyServiceCentreForm,
+    records=lambda user: PartyServiceCentre.objects.visible_to(user),
+    name="centre",
+    save=services.service_centre_save,
+    record_arg="centre",
+    create_title=gettext_lazy("New party-mass service centre"),
+    back=(reverse_lazy("partybuilding:centre_list"), gettext_lazy("Party-mass service centres")),
+)
 
-def _site_for(request, pk) -> DemonstrationSite:
-    return get_object_or_404(
-        DemonstrationSite.objects.visible_to(request.user).select_related("organisation"), pk=pk
-    )
-
-
-@permission_required("partybuilding.add_demonstrationsite", raise_exception=True)
-@require_http_methods(["GET", "POST"])
-def site_create(request):
-    return model_form_page(
-        request,
-        form_class=DemonstrationSiteForm,
-        instance=DemonstrationSite(),
-        save=lambda data, _version: services.demonstration_site_save(data=data),
-        title=_("Name a demonstration site"),
-        back=_sites_back(),
-        success=lambda site: _sites_back()[0],
-        form_kwargs={"user": request.user},
-    )
-
-
-@permission_required("partybuilding.change_demonstrationsite", raise_exception=True)
-@require_http_methods(["GET", "POST"])
-def site_edit(request, pk):
-    site = _site_for(request, pk)
-    return model_form_page(
-        request,
-        form_class=DemonstrationSiteForm,
-        instance=site,
-        save=lambda data, version: services.demonstration_site_save(
-            site=site, data=data, expected_version=version
-        ),
-        title=_("Edit %(name)s") % {"name": site.name},
-        back=_sites_back(),
-        success=lambda saved: _sites_back()[0],
-        delete_url=reverse("partybuilding:site_delete", args=[site.pk]),
-        form_kwargs={"user": request.user},
-    )
-
-
-@permission_required("partybuilding.delete_demonstrationsite", raise_exception=True)
-@require_http_methods(["GET", "POST"])
-def site_delete(request, pk):
-    site = _site_for(request, pk)
-    return confirm_delete_page(
-        request,
-        record=site,
-        delete=lambda: services.demonstration_site_delete(site=site),
-        title=_("Delete %(name)s") % {"name": site.name},
-        back=_sites_back(),
-    )
-
-
-def _centres_back():
-    return (reverse("partybuilding:centre_list"), _("Party-mass service centres"))
-
-
-@permission_required("partybuilding.add_partyservicecentre", raise_exception=True)
-@require_http_methods(["GET", "POST"])
-def centre_create(request):
-    return model_form_page(
-        request,
-        form_class=PartyServiceCentreForm,
-        instance=PartyServiceCentre(),
-        save=lambda data, _version: services.service_centre_save(data=data),
-        title=_("New party-mass service centre"),
-        back=_centres_back(),
-        success=lambda centre: _centres_back()[0],
-        form_kwargs={"user": request.user},
-    )
-
-
-@permission_required("partybuilding.change_partyservicecentre", raise_exception=True)
-@require_http_methods(["GET", "POST"])
-def centre_edit(request, pk):
-    centre = get_object_or_404(PartyServiceCentre.objects.visible_to(request.user), pk=pk)
-    return model_form_page(
-        request,
-        form_class=PartyServiceCentreForm,
-        instance=centre,
-        save=lambda data, version: services.service_centre_save(
-            centre=centre, data=data, expected_version=version
-        ),
-        title=_("Edit %(name)s") % {"name": centre.name},
-        back=_centres_back(),
-        success=lambda saved: _centres_back()[0],
-        form_kwargs={"user": request.user},
-    )
-
-
-def _training_back(training):
-    return (reverse("partybuilding:training_detail", args=[training.pk]), training.title)
-
-
-@permission_required("partybuilding.add_training", raise_exception=True)
-@require_http_methods(["GET", "POST"])
-def training_create(request):
-    return model_form_page(
-        request,
-        form_class=TrainingForm,
-        instance=Training(),
-        save=lambda data, _version: services.training_create(data=data),
-        title=_("New training"),
-        back=(reverse("partybuilding:training_list"), _("Trainings")),
-        success=lambda training: _training_back(training)[0],
-        form_kwargs={"user": request.user},
-    )
-
-
-@permission_required("partybuilding.change_training", raise_exception=True)
-@require_http_methods(["GET", "POST"])
-def training_edit(request, pk):
-    training = _training_for(request, pk)
-    return model_form_page(
-        request,
-        form_class=TrainingForm,
-        instance=training,
-        save=lambda data, version: services.training_update(
-            training=training, data=data, expected_version=version
-        ),
-        title=_("Edit %(name)s") % {"name": training.title},
-        back=_training_back(training),
-        success=lambda saved: _training_back(saved)[0],
-        delete_url=reverse("partybuilding:training_delete", args=[training.pk]),
-        form_kwargs={"user": request.user},
-    )
-
-
-@permission_required("partybuilding.delete_training", raise_exception=True)
-@require_http_methods(["GET", "POST"])
-def training_delete(request, pk):
-    training = _training_for(request, pk)
-    return confirm_delete_page(
-        request,
-        record=training,
-        delete=lambda: services.training_delete(training=training),
-        title=_("Delete %(name)s") % {"name": training.title},
-        back=(reverse("partybuilding:training_list"), _("Trainings")),
-    )
+trainings = RecordPages(
+    model=Training,
+    form_class=TrainingForm,
+    records=_trainings,
+    name="training",
+    create=services.training_create,
+    update=services.training_update,
+    delete=services.training_delete,
+    record_arg="training",
+    create_title=gettext_lazy("New training"),
+    label=attrgetter("title"),
+    back=(reverse_lazy("partybuilding:training_list"), gettext_lazy("Trainings")),
+    detail=lambda training: (
+        reverse("partybuilding:training_detail", args=[training.pk]),
+        training.title,
+    ),
+)
 
 
 @permission_required("partybuilding.add_trainingenrolment", raise_exception=True)

@@ -1,5 +1,6 @@
 from collections import defaultdict
 from decimal import Decimal
+from operator import attrgetter
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
@@ -7,17 +8,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Sum
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from registry.models import Organisation
-from zhenhai_so.editing import (
-    add_service_errors,
-    confirm_delete_page,
-    model_form_page,
-    record_page,
-)
+from zhenhai_so.editing import RecordPages, add_service_errors, record_page
 from zhenhai_so.excel import (
     content_disposition,
     export_response,
@@ -464,6 +461,8 @@ def brand_list(request):
 # ---------------------------------------------------------------------------------------------
 # Forms for the catalogues, awards and brands (bureau staff; township offices and leaders hold
 # only view_* permissions, so they get 403). Records are still loaded through ``visible_to``.
+# The pages are ``RecordPages``: permissions procurement.add_<model_name>, change_ and delete_;
+# scoping by ``records``; the services they call; their titles.
 
 
 def _year_from(request) -> int | None:
@@ -471,209 +470,63 @@ def _year_from(request) -> int | None:
     return int(year) if year.isdigit() and len(year) == 4 else None
 
 
-def _catalogue_back(year=None):
-    url = reverse("procurement:catalogue")
+def _catalogue_back(record=None):
+    """The catalogues of the record's year (the latest year on a create)."""
+    url, year = reverse("procurement:catalogue"), record and record.year
     return (f"{url}?year={year}" if year else url, _("Service catalogues"))
 
 
-@permission_required("procurement.add_catalogueitem", raise_exception=True)
-@require_http_methods(["GET", "POST"])
-def catalogue_item_create(request):
-    return model_form_page(
-        request,
-        form_class=CatalogueItemForm,
-        instance=CatalogueItem(year=_year_from(request)),
-        save=lambda data, _version: services.catalogue_item_save(data=data),
-        title=_("New catalogue service"),
-        back=_catalogue_back(),
-        success=lambda item: _catalogue_back(item.year)[0],
-    )
+catalogue_items = RecordPages(
+    model=CatalogueItem,
+    form_class=CatalogueItemForm,
+    form_takes_user=False,
+    records=lambda user: CatalogueItem.objects.all(),  # the district's catalogue
+    name="catalogue_item",
+    new=lambda request: CatalogueItem(year=_year_from(request)),
+    save=services.catalogue_item_save,
+    delete=services.catalogue_item_delete,
+    record_arg="item",
+    create_title=gettext_lazy("New catalogue service"),
+    back=_catalogue_back,
+)
 
+recommended_entries = RecordPages(
+    model=RecommendedEntry,
+    form_class=RecommendedEntryForm,
+    records=lambda user: RecommendedEntry.objects.visible_to(user).select_related("organisation"),
+    name="recommended",
+    new=lambda request: RecommendedEntry(year=_year_from(request)),
+    save=services.recommended_entry_save,
+    delete=services.recommended_entry_delete,
+    record_arg="entry",
+    create_title=gettext_lazy("Add to the recommended catalogue"),
+    label=attrgetter("organisation.name"),
+    back=_catalogue_back,
+)
 
-@permission_required("procurement.change_catalogueitem", raise_exception=True)
-@require_http_methods(["GET", "POST"])
-def catalogue_item_edit(request, pk):
-    item = get_object_or_404(CatalogueItem, pk=pk)
-    return model_form_page(
-        request,
-        form_class=CatalogueItemForm,
-        instance=item,
-        save=lambda data, version: services.catalogue_item_save(
-            item=item, data=data, expected_version=version
-        ),
-        title=_("Edit %(name)s") % {"name": item.name},
-        back=_catalogue_back(item.year),
-        success=lambda saved: _catalogue_back(saved.year)[0],
-        delete_url=reverse("procurement:catalogue_item_delete", args=[item.pk]),
-    )
+awards = RecordPages(
+    model=Award,
+    form_class=AwardForm,
+    records=lambda user: Award.objects.visible_to(user),
+    name="award",
+    save=services.award_save,
+    delete=services.award_delete,
+    record_arg="award",
+    create_title=gettext_lazy("Name an excellent team"),
+    back=(reverse_lazy("procurement:award_list"), gettext_lazy("Excellent teams")),
+)
 
-
-@permission_required("procurement.delete_catalogueitem", raise_exception=True)
-@require_http_methods(["GET", "POST"])
-def catalogue_item_delete(request, pk):
-    item = get_object_or_404(CatalogueItem, pk=pk)
-    return confirm_delete_page(
-        request,
-        record=item,
-        delete=lambda: services.catalogue_item_delete(item=item),
-        title=_("Delete %(name)s") % {"name": item.name},
-        back=_catalogue_back(item.year),
-    )
-
-
-@permission_required("procurement.add_recommendedentry", raise_exception=True)
-@require_http_methods(["GET", "POST"])
-def recommended_create(request):
-    return model_form_page(
-        request,
-        form_class=RecommendedEntryForm,
-        instance=RecommendedEntry(year=_year_from(request)),
-        save=lambda data, _version: services.recommended_entry_save(data=data),
-        title=_("Add to the recommended catalogue"),
-        back=_catalogue_back(),
-        success=lambda entry: _catalogue_back(entry.year)[0],
-        form_kwargs={"user": request.user},
-    )
-
-
-def _entry_for(request, pk) -> RecommendedEntry:
-    return get_object_or_404(
-        RecommendedEntry.objects.visible_to(request.user).select_related("organisation"), pk=pk
-    )
-
-
-@permission_required("procurement.change_recommendedentry", raise_exception=True)
-@require_http_methods(["GET", "POST"])
-def recommended_edit(request, pk):
-    entry = _entry_for(request, pk)
-    return model_form_page(
-        request,
-        form_class=RecommendedEntryForm,
-        instance=entry,
-        save=lambda data, version: services.recommended_entry_save(
-            entry=entry, data=data, expected_version=version
-        ),
-        title=_("Edit %(name)s") % {"name": entry.organisation.name},
-        back=_catalogue_back(entry.year),
-        success=lambda saved: _catalogue_back(saved.year)[0],
-        delete_url=reverse("procurement:recommended_delete", args=[entry.pk]),
-        form_kwargs={"user": request.user},
-    )
-
-
-@permission_required("procurement.delete_recommendedentry", raise_exception=True)
-@require_http_methods(["GET", "POST"])
-def recommended_delete(request, pk):
-    entry = _entry_for(request, pk)
-    return confirm_delete_page(
-        request,
-        record=entry,
-        delete=lambda: services.recommended_entry_delete(entry=entry),
-        title=_("Delete %(name)s") % {"name": entry.organisation.name},
-        back=_catalogue_back(entry.year),
-    )
-
-
-def _awards_back():
-    return (reverse("procurement:award_list"), _("Excellent teams"))
-
-
-@permission_required("procurement.add_award", raise_exception=True)
-@require_http_methods(["GET", "POST"])
-def award_create(request):
-    return model_form_page(
-        request,
-        form_class=AwardForm,
-        instance=Award(),
-        save=lambda data, _version: services.award_save(data=data),
-        title=_("Name an excellent team"),
-        back=_awards_back(),
-        success=lambda award: _awards_back()[0],
-        form_kwargs={"user": request.user},
-    )
-
-
-@permission_required("procurement.change_award", raise_exception=True)
-@require_http_methods(["GET", "POST"])
-def award_edit(request, pk):
-    award = get_object_or_404(Award.objects.visible_to(request.user), pk=pk)
-    return model_form_page(
-        request,
-        form_class=AwardForm,
-        instance=award,
-        save=lambda data, version: services.award_save(
-            award=award, data=data, expected_version=version
-        ),
-        title=_("Edit %(name)s") % {"name": award.name},
-        back=_awards_back(),
-        success=lambda saved: _awards_back()[0],
-        delete_url=reverse("procurement:award_delete", args=[award.pk]),
-        form_kwargs={"user": request.user},
-    )
-
-
-@permission_required("procurement.delete_award", raise_exception=True)
-@require_http_methods(["GET", "POST"])
-def award_delete(request, pk):
-    award = get_object_or_404(Award.objects.visible_to(request.user), pk=pk)
-    return confirm_delete_page(
-        request,
-        record=award,
-        delete=lambda: services.award_delete(award=award),
-        title=_("Delete %(name)s") % {"name": award.name},
-        back=_awards_back(),
-    )
-
-
-def _brands_back():
-    return (reverse("procurement:brand_list"), _("Public-welfare brands"))
-
-
-@permission_required("procurement.add_brand", raise_exception=True)
-@require_http_methods(["GET", "POST"])
-def brand_create(request):
-    return model_form_page(
-        request,
-        form_class=BrandForm,
-        instance=Brand(),
-        save=lambda data, _version: services.brand_save(data=data),
-        title=_("Name a public-welfare brand"),
-        back=_brands_back(),
-        success=lambda brand: _brands_back()[0],
-        form_kwargs={"user": request.user},
-    )
-
-
-@permission_required("procurement.change_brand", raise_exception=True)
-@require_http_methods(["GET", "POST"])
-def brand_edit(request, pk):
-    brand = get_object_or_404(Brand.objects.visible_to(request.user), pk=pk)
-    return model_form_page(
-        request,
-        form_class=BrandForm,
-        instance=brand,
-        save=lambda data, version: services.brand_save(
-            brand=brand, data=data, expected_version=version
-        ),
-        title=_("Edit %(name)s") % {"name": brand.name},
-        back=_brands_back(),
-        success=lambda saved: _brands_back()[0],
-        delete_url=reverse("procurement:brand_delete", args=[brand.pk]),
-        form_kwargs={"user": request.user},
-    )
-
-
-@permission_required("procurement.delete_brand", raise_exception=True)
-@require_http_methods(["GET", "POST"])
-def brand_delete(request, pk):
-    brand = get_object_or_404(Brand.objects.visible_to(request.user), pk=pk)
-    return confirm_delete_page(
-        request,
-        record=brand,
-        delete=lambda: services.brand_delete(brand=brand),
-        title=_("Delete %(name)s") % {"name": brand.name},
-        back=_brands_back(),
-    )
+brands = RecordPages(
+    model=Brand,
+    form_class=BrandForm,
+    records=lambda user: Brand.objects.visible_to(user),
+    name="brand",
+    save=services.brand_save,
+    delete=services.brand_delete,
+    record_arg="brand",
+    create_title=gettext_lazy("Name a public-welfare brand"),
+    back=(reverse_lazy("procurement:brand_list"), gettext_lazy("Public-welfare brands")),
+)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -6,17 +6,23 @@
 - ``record_page`` (views): load-and-check is the caller's; bind → call the service → message →
   redirect, a service's refusal shown at the field it names, a stale edit answered with the
   stored values.
+- ``RecordPages`` (views, urls): the create/edit/delete pages of a simple record type on
+  ``record_form.html`` and ``record_delete.html``, declared once per type.
 - ``VersionedFormMixin``, ``UniqueAtFieldMixin``, ``NaturalKeyField`` (forms).
 """
 
 from collections.abc import Callable, Iterable
+from operator import attrgetter
 
 from django import forms
 from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods
 
 # ---------------------------------------------------------------------------------------------
 # Services
@@ -215,44 +221,131 @@ def record_delete_page(
     return render(request, "record_delete.html", {"record": record, **context})
 
 
-def model_form_page(
-    request,
-    *,
-    form_class,
-    instance,
-    save: Callable[[dict, int | None], object],
-    success: Callable[[object], str],
-    title: str,
-    back: tuple[str, str],
-    delete_url: str | None = None,
-    form_kwargs: dict | None = None,
-):
-    """``record_page`` for a model form on ``record_form.html``: ``back`` is (url, label) of
-    the page the form belongs to; ``form_kwargs`` go to the form class (e.g. the user)."""
-    form_kwargs = form_kwargs or {}
-    return record_page(
-        request,
-        form=form_class(request.POST or None, instance=instance, **form_kwargs),
-        save=save,
-        success=success,
-        refresh=lambda current: form_class(instance=current, **form_kwargs),
-        context={
-            "title": title,
-            "back_url": back[0],
-            "back_label": back[1],
-            "delete_url": delete_url,
-        },
-    )
+class RecordPages:
+    """The create, edit and delete pages of a simple record type, declared once.
 
+    Per record type the app states what differs; the three views below do the rest:
 
-def confirm_delete_page(
-    request, *, record, delete: Callable[[], None], title: str, back: tuple[str, str]
-):
-    """``record_delete_page`` that returns to ``back`` (url, label) afterwards."""
-    return record_delete_page(
-        request,
-        record=record,
-        delete=delete,
-        success_url=back[0],
-        context={"title": title, "back_url": back[0], "back_label": back[1]},
-    )
+    - permission: ``<app_label>.add_<model_name>`` for ``create``, ``change_`` for ``edit``,
+      ``delete_`` for ``delete`` (403 without it, checked before anything is loaded); GET and POST;
+    - scoping: ``records(user)``, the records the user may open (any other pk is a 404);
+    - services: on a create ``save(data=...)``, on an edit ``save(<record_arg>=record, data=...,
+      expected_version=...)``; where an app has two services, ``create`` and ``update`` with those
+      signatures instead; ``delete(<record_arg>=record)``, and no delete page without it;
+    - titles: ``create_title``, "Edit <label>" and "Delete <label>" (``label``: the name);
+    - where they lead: ``back`` is the (url, label) of the page they return to, or a function of
+      the record giving it (called with None on a create: lazy strings at module level); a record
+      with a ``detail`` page (a function of the record giving its (url, label)) is edited from it
+      and shown there once saved; a deleted one goes ``back``.
+
+    URLs (``urls``): ``<prefix>new/``, ``<prefix><int:pk>/edit/``, ``<prefix><int:pk>/delete/``,
+    named ``<name>_create``, ``<name>_edit``, ``<name>_delete`` in the app's namespace (its
+    app_label)."""
+
+    def __init__(
+        self,
+        *,
+        model,
+        form_class,
+        records: Callable[[object], object],
+        name: str,
+        record_arg: str,
+        create_title: str,
+        back: tuple[str, str] | Callable[[object | None], tuple[str, str]],
+        save: Callable | None = None,
+        create: Callable | None = None,
+        update: Callable | None = None,
+        delete: Callable | None = None,
+        detail: Callable[[object], tuple[str, str]] | None = None,
+        new: Callable[[object], object] | None = None,
+        label: Callable[[object], str] = attrgetter("name"),
+        form_takes_user: bool = True,
+    ):
+        opts = model._meta
+        self.app_label, self.name, self.record_arg = opts.app_label, name, record_arg
+        self.form_class, self.records, self.label = form_class, records, label
+        self.create_title, self.form_takes_user = create_title, form_takes_user
+        self.back = back if callable(back) else (lambda record: back)
+        self.detail = detail
+        self.new = new or (lambda request: model())
+        self.save_new, self.save_changed = create or save, update or save
+        self.delete_record = delete
+        self.permissions = {
+            verb: f"{opts.app_label}.{verb}_{opts.model_name}"
+            for verb in ("add", "change", "delete")
+        }
+        self.create = self._view("add", self._create_page)
+        self.edit = self._view("change", self._edit_page)
+        self.delete = self._view("delete", self._delete_page) if delete else None
+
+    def urls(self, prefix: str) -> list:
+        patterns = [
+            path(f"{prefix}new/", self.create, name=f"{self.name}_create"),
+            path(f"{prefix}<int:pk>/edit/", self.edit, name=f"{self.name}_edit"),
+        ]
+        if self.delete:
+            patterns.append(
+                path(f"{prefix}<int:pk>/delete/", self.delete, name=f"{self.name}_delete")
+            )
+        return patterns
+
+    def _view(self, verb: str, page):
+        view = require_http_methods(["GET", "POST"])(page)
+        return permission_required(self.permissions[verb], raise_exception=True)(view)
+
+    def _success(self, saved) -> str:
+        return (self.detail or self.back)(saved)[0]
+
+    def _form_page(self, request, record, *, save, title, back, delete_url=None):
+        kwargs = {"user": request.user} if self.form_takes_user else {}
+        return record_page(
+            request,
+            form=self.form_class(request.POST or None, instance=record, **kwargs),
+            save=save,
+            success=self._success,
+            refresh=lambda current: self.form_class(instance=current, **kwargs),
+            context={
+                "title": title,
+                "back_url": back[0],
+                "back_label": back[1],
+                "delete_url": delete_url,
+            },
+        )
+
+    def _create_page(self, request):
+        return self._form_page(
+            request,
+            self.new(request),
+            save=lambda data, _version: self.save_new(data=data),
+            title=self.create_title,
+            back=self.back(None),
+        )
+
+    def _edit_page(self, request, pk):
+        record = get_object_or_404(self.records(request.user), pk=pk)
+        delete_url = f"{self.app_label}:{self.name}_delete"
+        return self._form_page(
+            request,
+            record,
+            save=lambda data, version: self.save_changed(
+                **{self.record_arg: record}, data=data, expected_version=version
+            ),
+            title=_("Edit %(name)s") % {"name": self.label(record)},
+            back=(self.detail or self.back)(record),
+            delete_url=reverse(delete_url, args=[record.pk]) if self.delete else None,
+        )
+
+    def _delete_page(self, request, pk):
+        record = get_object_or_404(self.records(request.user), pk=pk)
+        back = self.back(record)
+        return record_delete_page(
+            request,
+            record=record,
+            delete=lambda: self.delete_record(**{self.record_arg: record}),
+            success_url=back[0],
+            context={
+                "title": _("Delete %(name)s") % {"name": self.label(record)},
+                "back_url": back[0],
+                "back_label": back[1],
+            },
+        )
