@@ -366,17 +366,39 @@ def report_board(request):
                 "on_time_rate": round(100 * len(on_time) / len(due)) if due else None,
             }
         )
-    current = quarters[-1] if quarters else None
+    can_file = (
+        request.user.has_perm("targets.add_quarterlyreport")
+        and request.user.scope_township_id is not None
+    )
     context = {
         "plan": plan,
         "quarters": quarters,
         "rows": rows,
         "due_count": len(due),
-        "current": current,
-        "can_file": request.user.has_perm("targets.add_quarterlyreport")
-        and request.user.scope_township_id is not None,
+        "can_file": can_file,
+        "next_report": _next_report(request.user.scope_township_id, quarters, reports)
+        if can_file
+        else None,
     }
     return render(request, "targets/report_board.html", context)
+
+
+def _next_report(township_id, quarters, reports) -> dict | None:
+    """What the township office should fill in next: a report staff returned (the oldest first),
+    else the newest quarter's report while it is a draft or not started, else the oldest
+    quarter never reported; None when every report is in."""
+    own = [(y, q, reports.get((township_id, y, q))) for y, q in quarters]
+    returned = [(y, q) for y, q, r in own if r and r.state == QuarterlyReport.State.RETURNED]
+    if returned:
+        return {"quarter": returned[0], "action": "fix"}
+    if own:
+        y, q, newest = own[-1]
+        if newest is None or newest.state == QuarterlyReport.State.DRAFT:
+            return {"quarter": (y, q), "action": "continue" if newest else "start"}
+    for y, q, r in own:
+        if r is None or r.state == QuarterlyReport.State.DRAFT:
+            return {"quarter": (y, q), "action": "continue" if r else "start"}
+    return None
 
 
 @permission_required("targets.add_quarterlyreport", raise_exception=True)

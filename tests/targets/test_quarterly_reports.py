@@ -239,3 +239,41 @@ def test_board_shows_states_and_rates(client_for, report, township_user, staff):
         .context["rows"][0]["township"]
         == report.township
     )
+
+
+def test_the_board_offers_the_township_the_report_to_do_next(
+    plan, township, township_user, staff, client_for
+):
+    """The board's button leads to what is next: a returned report first, else the newest
+    quarter while it is not sent, else the oldest quarter never reported; none when all are in."""
+    from targets.views import _quarters, _today
+
+    quarters = _quarters(plan, _today())
+    client = client_for(township_user)
+
+    def button():
+        return client.get(reverse("targets:report_board")).context["next_report"]
+
+    assert button() == {"quarter": quarters[-1], "action": "start"}
+    newest = services.quarterly_report_open(
+        plan=plan, township=township, year=quarters[-1][0], quarter=quarters[-1][1],
+        user=township_user,
+    )  # fmt: skip
+    assert button() == {"quarter": quarters[-1], "action": "continue"}
+    save(newest, township_user)
+    services.quarterly_report_submit(report=newest, user=township_user)
+    assert button() == {"quarter": quarters[0], "action": "start"}  # the oldest gap
+    for year, quarter in quarters[:-1]:
+        report = services.quarterly_report_open(
+            plan=plan, township=township, year=year, quarter=quarter, user=township_user
+        )
+        save(report, township_user)
+        services.quarterly_report_submit(report=report, user=township_user)
+    html = client.get(reverse("targets:report_board")).content.decode()
+    assert button() is None and 'data-testid="next-report"' not in html
+    services.quarterly_report_return(report=newest, user=staff, reason="数字有误")
+    assert button() == {"quarter": quarters[-1], "action": "fix"}
+    assert (
+        'data-testid="next-report"' in client.get(reverse("targets:report_board")).content.decode()
+    )
+    assert client_for(staff).get(reverse("targets:report_board")).context["next_report"] is None
