@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Hashable
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db.models import Case, Exists, F, OuterRef, Q, Subquery, Value, When
 from django.utils.translation import gettext as _
@@ -82,6 +83,21 @@ def _points_or_error(raw) -> Decimal | None | CellError:
     return points
 
 
+class _Org(NamedTuple):
+    """What validation needs of an organisation (one row of ``values_list``)."""
+
+    id: int
+    name: str
+    credit_code: str
+    org_type: str
+    registered_on: datetime.date
+    dissolved_on: datetime.date | None
+
+
+# Model.from_db takes the loaded values in the model's field order.
+_ORG_ATTNAMES = [f.attname for f in Organisation._meta.concrete_fields if f.attname in _Org._fields]
+
+
 class _SystemInfo:
     def __init__(self, system: IndicatorSystem):
         self.system = system
@@ -115,18 +131,18 @@ class EvaluationsKind(ImportKind):
                 "applies_from"
             )
         ]
+        # Plain rows, not 20,000 model instances: an import uses a few of them, and build()
+        # makes the instances of those only.
         by_code = {
-            o.credit_code: o
-            for o in organisations.only(
-                "id", "name", "credit_code", "org_type", "registered_on", "dissolved_on"
-            )
+            row.credit_code: row
+            for row in map(_Org._make, organisations.values_list(*_Org._fields))
         }
         return {
             "user": user,
             "organisations": by_code,
-            # build() hands each new evaluation its organisation, so the audit entry's
-            # str(evaluation) does not fetch it row by row.
-            "organisations_by_id": {o.pk: o for o in by_code.values()},
+            "organisations_by_id": {o.id: o for o in by_code.values()},
+            "organisation_instances": {},
+            "database": organisations.db,
             "systems": systems,
             "systems_by_id": {s.system.pk: s for s in systems},
         }
@@ -156,7 +172,7 @@ class EvaluationsKind(ImportKind):
             if info is None:
                 row.error("credit_code", _("No indicator system applies to this organisation."))
         values = {
-            "organisation_id": organisation.pk if organisation else None,
+            "organisation_id": organisation.id if organisation else None,
             "system_id": info.system.pk if info else None,
             "evaluated_on": evaluated_on,
             "year": evaluated_on.year if evaluated_on else None,
@@ -264,13 +280,31 @@ class EvaluationsKind(ImportKind):
         instance._derived = self.derived(info, scores, values["state"], values["evaluated_on"])
 
     def build(self, values: dict, ctx: dict):
-        fields = {k: v for k, v in values.items() if not k.startswith("item_")}
-        evaluation = Evaluation(**fields)
-        organisation = ctx.get("organisations_by_id", {}).get(values["organisation_id"])
+        evaluation = Evaluation(**{k: v for k, v in values.items() if not k.startswith("item_")})
+        # The evaluation gets its organisation, so the audit entry's str(evaluation) does not
+        # fetch it row by row.
+        organisation = self._organisation(values["organisation_id"], ctx)
         if organisation is not None:
             evaluation.organisation = organisation
-        evaluation._scores = {k[5:]: v for k, v in values.items() if k.startswith("item_")}
+        evaluation._scores = {code: values[name] for code, name in ITEM_FIELDS if name in values}
         return evaluation
+
+    @staticmethod
+    def _organisation(organisation_id, ctx) -> Organisation | None:
+        """The organisation as ``only()`` would give it (the loaded columns, the others
+        deferred), made once per import."""
+        made = ctx.get("organisation_instances")
+        if made is None:
+            return None
+        instance = made.get(organisation_id)
+        if instance is None:
+            row = ctx["organisations_by_id"].get(organisation_id)
+            if row is None:
+                return None
+            instance = made[organisation_id] = Organisation.from_db(
+                ctx["database"], _ORG_ATTNAMES, [getattr(row, name) for name in _ORG_ATTNAMES]
+            )
+        return instance
 
     # --- export ---
     def export_queryset(self, user=None):

@@ -199,3 +199,30 @@ def test_score_cells_are_judged_by_value_and_type_in_every_row():
         f"row 4: {code}: Not a number: x.",
     ]
     assert not Evaluation.objects.exists()
+
+
+def test_every_imported_evaluation_has_its_audit_entry(django_user_model):
+    """Who, when, from where and what, per evaluation, as the auditlog signals would have
+    written it (the organisation's name comes from the rows loaded once)."""
+    from auditlog.models import LogEntry
+
+    user = django_user_model.objects.create_superuser("importer", password="x")  # noqa: S106
+    organisations = [OrganisationFactory() for _ in range(3)]
+    run_import(
+        EvaluationsKind(),
+        _workbook(
+            [o.credit_code, "2019-06-01", "评估中心", *_points(905), "已公告"]
+            for o in organisations
+        ),
+        user=user,
+        remote_addr="10.0.0.7",
+    )
+    entries = LogEntry.objects.get_for_model(Evaluation).order_by("object_id")
+    evaluations = list(Evaluation.objects.order_by("pk"))
+    assert [(e.object_id, e.object_repr, e.actor_id, e.remote_addr, e.action) for e in entries] == [
+        (v.pk, f"{o.name} 2019", user.pk, "10.0.0.7", LogEntry.Action.CREATE)
+        for v, o in zip(evaluations, organisations, strict=True)
+    ]
+    assert entries[0].changes["organisation"] == ["None", str(organisations[0].pk)]
+    assert entries[0].changes["grade"] == ["None", "5A"]
+    assert entries[0].timestamp is not None
