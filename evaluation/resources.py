@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime
 from collections.abc import Hashable
 from decimal import Decimal
+from functools import reduce
+from operator import or_
 from typing import NamedTuple
 
 from django.db.models import Case, Exists, F, OuterRef, Q, Subquery, Value, When
@@ -359,16 +361,21 @@ class EvaluationsKind(ImportKind):
             for code, v in p.instance._scores.items()
             if v is not None
         ]
-        cleared = Q(pk__in=[])
+        # The changed scores of updated evaluations are replaced: one condition per item (36
+        # per system) listing its evaluations, not one per score (SQLite refuses a statement
+        # of more than 1,000 ORed conditions).
+        cleared: dict[int, list[int]] = {}  # item id → evaluations whose score of it changes
         for p in plan.updated:
             system_id = p.instance.system_id
             for name, value in p.instance._score_changes.items():
                 item_id = item_ids[system_id, name[5:]]
-                cleared |= Q(evaluation_id=p.instance.pk, item_id=item_id)
+                cleared.setdefault(item_id, []).append(p.instance.pk)
                 if value is not None:
                     new_scores.append((p.instance.pk, item_id, value))
-        if any(p.instance._score_changes for p in plan.updated):
-            Score.objects.filter(cleared).delete()
+        if cleared:
+            Score.objects.filter(
+                reduce(or_, (Q(item_id=i, evaluation_id__in=ids) for i, ids in cleared.items()))
+            ).delete()
         insert_values(Score, SCORE_COLUMNS, new_scores, batch_size=2000)
         touched = {p.instance.organisation_id for p in (*plan.new, *plan.updated)}
         refresh_grades(touched)

@@ -226,3 +226,31 @@ def test_every_imported_evaluation_has_its_audit_entry(django_user_model):
     assert entries[0].changes["organisation"] == ["None", str(organisations[0].pk)]
     assert entries[0].changes["grade"] == ["None", "5A"]
     assert entries[0].timestamp is not None
+
+
+def test_updating_many_drafts_replaces_every_changed_score():
+    """40 drafts with all 36 scores changed: 1,440 replaced scores in one statement per item
+    list, not one condition per score; unchanged scores stay as they were."""
+    organisations = [OrganisationFactory() for _ in range(40)]
+    before = [0.0] * len(ITEM_CODES)
+    before[-1] = 1.0  # stays: item 9.4 keeps its point
+    after = _points(905)
+    after[-1] = 1.0
+
+    def sheet(points, state):
+        return _workbook(
+            [o.credit_code, "2019-06-01", "评估中心", *points, state] for o in organisations
+        )
+
+    run_import(EvaluationsKind(), sheet(before, "草稿"))
+    kept = set(Score.objects.filter(item__code="9.4").values_list("pk", flat=True))
+    plan = run_import(EvaluationsKind(), sheet(after, "已评分"))
+    assert plan.counts == {"new": 0, "updated": 40, "unchanged": 0, "invalid": 0}
+    items = list(indicator_system().items.order_by("order"))
+    expected = sorted((i.code, Decimal(str(p))) for i, p in zip(items, after, strict=True))
+    evaluations = list(Evaluation.objects.order_by("pk"))
+    assert _stored_scores(evaluations) == [expected] * 40
+    assert set(Score.objects.filter(item__code="9.4").values_list("pk", flat=True)) == kept
+    assert {(e.state, e.total) for e in evaluations} == {
+        ("scored", sum(Decimal(str(p)) for p in after))
+    }
