@@ -17,6 +17,7 @@ from django.db.models import Sum
 from django.utils.translation import gettext_lazy as _
 
 from registry.models import Organisation
+from zhenhai_so import audit
 
 from .models import Evaluation, EvaluationStep, IndicatorSystem, Item, Review, Score, grade_for
 
@@ -200,13 +201,23 @@ def evaluation_save_scores(
         if score is None:
             new.append(Score(evaluation=evaluation, item_id=item_id, points=value))
         elif score.points != value:
+            changed.append((score, {"points": (score.points, value)}))
             score.points = value
-            changed.append(score)
     cleared = [
         existing[i].pk for i, raw in points.items() if i in existing and (raw is None or raw == "")
     ]
     Score.objects.bulk_create(new)
-    Score.objects.bulk_update(changed, ["points"])
+    Score.objects.bulk_update([score for score, _change in changed], ["points"])
+    # Bulk writes send no signals: each score's entry is written here (deletes log themselves).
+    audit.log(
+        [
+            (score, {"evaluation": (None, evaluation.pk), "item": (None, score.item_id),
+                     "points": (None, score.points)})
+            for score in new
+        ],
+        audit.Action.CREATE,
+    )  # fmt: skip
+    audit.log(changed, audit.Action.UPDATE)
     if cleared:
         Score.objects.filter(pk__in=cleared).delete()
     _recompute(evaluation)

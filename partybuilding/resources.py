@@ -13,17 +13,15 @@ from __future__ import annotations
 import re
 from collections.abc import Hashable
 
-from auditlog.models import LogEntry
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from registry.models import Organisation
 from registry.resources import _choices, _label, _visible, parse_township, scope_context
 from registry.validators import normalise_credit_code
+from zhenhai_so import audit
 from zhenhai_so.importing import (
     Column,
     ImportKind,
@@ -231,33 +229,26 @@ class PartyKind(ImportKind):
             for party in changed:
                 ids |= (party._coverage.before or frozenset()) | party._coverage.after
             codes = dict(Organisation.objects.filter(pk__in=ids).values_list("id", "credit_code"))
-            content_type = ContentType.objects.get_for_model(PartyOrganisation)
-            now = timezone.now()
 
             def listed(ids):
                 return "；".join(sorted(codes[i] for i in ids)) if ids is not None else "None"
 
-            LogEntry.objects.bulk_create(
+            audit.log(
                 [
-                    LogEntry(
-                        content_type=content_type,
-                        object_pk=str(party.pk),
-                        object_id=party.pk,
-                        object_repr=str(party)[:1000],
-                        action=LogEntry.Action.UPDATE,
-                        changes={
-                            "organisations": [
+                    (
+                        party,
+                        {
+                            "organisations": (
                                 listed(party._coverage.before),
                                 listed(party._coverage.after),
-                            ]
+                            )
                         },
-                        actor_id=getattr(user, "pk", None),
-                        remote_addr=remote_addr,
-                        timestamp=now,
                     )
                     for party in changed
                 ],
-                batch_size=1000,
+                audit.Action.UPDATE,
+                actor=user,
+                remote_addr=remote_addr,
             )
 
 

@@ -34,15 +34,14 @@ from typing import Any, ClassVar
 
 from auditlog.models import LogEntry
 from django.conf import settings
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist
 from django.core.files.base import File
 from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
-from django.utils.encoding import smart_str
 from django.utils.translation import gettext as _
 from python_calamine import CalamineWorkbook
 
+from . import audit
 from .bulk import bulk_insert
 from .discovery import app_modules
 from .excel import new_workbook, write_sheet
@@ -572,10 +571,6 @@ def in_chunks(items: Sequence, size: int | None = None) -> Iterator[Sequence]:
 # Writing
 
 
-def _audit_value(value) -> str:
-    return smart_str(value)
-
-
 def write_plan(plan: ImportPlan, *, user=None, remote_addr: str | None = None) -> None:
     """bulk_create the new rows, bulk_update the changed ones (``version`` + 1), and add one
     auditlog ``LogEntry`` per record as the auditlog signals would have (changes as
@@ -585,7 +580,6 @@ def write_plan(plan: ImportPlan, *, user=None, remote_addr: str | None = None) -
     model = kind.model
     field_names = {f.attname: f.name for f in model._meta.concrete_fields}
     now = timezone.now()
-    actor_id = getattr(user, "pk", None)
     try:
         with transaction.atomic():
             created = [p.instance for p in plan.new]
@@ -603,44 +597,34 @@ def write_plan(plan: ImportPlan, *, user=None, remote_addr: str | None = None) -
                     sorted(changed_fields | {"version", "updated_at"}),
                     batch_size=kind.batch_size,
                 )
-            content_type = ContentType.objects.get_for_model(model)
             logged = _logged_fields(model)
-            entries = [
-                LogEntry(
-                    content_type=content_type,
-                    object_pk=str(p.instance.pk),
-                    object_id=p.instance.pk,
-                    object_repr=str(p.instance)[:1000],
-                    action=LogEntry.Action.CREATE,
-                    changes={
-                        name: ["None", _audit_value(value)]
-                        for attname, name in logged
-                        if (value := getattr(p.instance, attname)) not in (None, "")
-                    },
-                    actor_id=actor_id,
-                    remote_addr=remote_addr,
-                    timestamp=now,
-                )
-                for p in plan.new
-            ]
-            entries += [
-                LogEntry(
-                    content_type=content_type,
-                    object_pk=str(p.instance.pk),
-                    object_id=p.instance.pk,
-                    object_repr=str(p.instance)[:1000],
-                    action=LogEntry.Action.UPDATE,
-                    changes={
-                        field_names.get(name, name): [_audit_value(old), _audit_value(new)]
-                        for name, (old, new) in p.changes.items()
-                    },
-                    actor_id=actor_id,
-                    remote_addr=remote_addr,
-                    timestamp=now,
-                )
-                for p in plan.updated
-            ]
-            bulk_insert(LogEntry, entries, batch_size=kind.batch_size)
+            who = {"actor": user, "remote_addr": remote_addr}
+            audit.log(
+                [
+                    (
+                        p.instance,
+                        {
+                            name: (None, value)
+                            for attname, name in logged
+                            if (value := getattr(p.instance, attname)) not in (None, "")
+                        },
+                    )
+                    for p in plan.new
+                ],
+                audit.Action.CREATE,
+                **who,
+            )
+            audit.log(
+                [
+                    (
+                        p.instance,
+                        {field_names.get(n, n): (old, new) for n, (old, new) in p.changes.items()},
+                    )
+                    for p in plan.updated
+                ],
+                audit.Action.UPDATE,
+                **who,
+            )
     except IntegrityError as error:
         for planned in plan.new:  # the rolled-back rows have no ids
             planned.instance.pk = None

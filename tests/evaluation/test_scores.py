@@ -99,3 +99,25 @@ def test_versions_stay_apart():
         services.evaluation_save_scores(
             evaluation=on_old, points={old.items.get(code="3.2").pk: Decimal(30)}
         )
+
+
+def test_every_score_entered_or_changed_on_the_page_is_in_the_audit_log(client_for, staff, draft):
+    """Scores are written in bulk (no auditlog signals): each one still gets its entry, with
+    who, from where and the points before and after."""
+    from auditlog.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    client = client_for(staff)
+    _post_scores(client, draft, {"1.1": "15", "1.2": "7.5"})
+    _post_scores(client, draft, {"1.1": "12", "1.2": "7.5"})
+    logged = LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Score)
+    ).order_by("pk")
+    score_11 = Score.objects.get(evaluation=draft, item=_item(draft, "1.1"))
+    created = [e for e in logged if e.action == LogEntry.Action.CREATE]
+    assert len(created) == 2
+    assert {Decimal(e.changes["points"][1]) for e in created} == {Decimal(15), Decimal("7.5")}
+    assert all(e.actor_id == staff.pk and e.remote_addr == "127.0.0.1" for e in logged)
+    (changed,) = [e for e in logged if e.action == LogEntry.Action.UPDATE]
+    assert changed.object_id == score_11.pk and list(changed.changes) == ["points"]
+    assert [Decimal(p) for p in changed.changes["points"]] == [Decimal(15), Decimal(12)]
