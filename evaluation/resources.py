@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 
 from registry.models import Organisation
 from registry.validators import normalise_credit_code
+from zhenhai_so import audit
 from zhenhai_so.bulk import insert_values
 from zhenhai_so.importing import (
     CellError,
@@ -344,8 +345,7 @@ class EvaluationsKind(ImportKind):
                 if name.startswith("item_")
             }
             instance._score_changes = scores
-            for name in scores:
-                del planned.changes[name]
+            instance._score_audit = {name: planned.changes.pop(name) for name in scores}
             for name, value in instance._derived.items():
                 if getattr(instance, name) != value:
                     planned.changes[name] = (getattr(instance, name), value)
@@ -378,10 +378,21 @@ class EvaluationsKind(ImportKind):
             ).delete()
         insert_values(Score, SCORE_COLUMNS, new_scores, batch_size=2000)
         touched = {p.instance.organisation_id for p in (*plan.new, *plan.updated)}
-        refresh_grades(touched)
+        refresh_grades(touched, actor=user, remote_addr=remote_addr)
+
+    def audit_extra(self, instance, created: bool) -> dict:
+        """The scores are rows of their own, written in bulk: the evaluation's entry names
+        them (all of a new evaluation's, the changed ones of an updated one)."""
+        if created:
+            scores = "；".join(f"{c}={p}" for c, p in instance._scores.items() if p is not None)
+            return {"scores": (None, scores)} if scores else {}
+        return {
+            f"score {name[len('item_') :]}": change
+            for name, change in getattr(instance, "_score_audit", {}).items()
+        }
 
 
-def refresh_grades(organisation_ids) -> None:
+def refresh_grades(organisation_ids, *, actor=None, remote_addr=None) -> None:
     """``services.organisation_refresh_grade`` for many organisations at once: the newest
     published evaluation (by publication, then evaluation date, then id) gives the grade, and
     its validity when it has one. Organisations without a published evaluation keep theirs.
@@ -396,10 +407,26 @@ def refresh_grades(organisation_ids) -> None:
     expires = Case(When(grade="", then=Value(None)), default=F("valid_until"))
     ids = sorted(set(organisation_ids))
     for chunk in in_chunks(ids):
-        Organisation.objects.filter(pk__in=chunk).filter(Exists(newest)).update(
+        scope = Organisation.objects.filter(pk__in=chunk)
+        columns = ("pk", "name", "grade", "grade_expires_on")
+        before = {row[0]: row for row in scope.values_list(*columns)}
+        scope.filter(Exists(newest)).update(
             grade=Subquery(newest.values("grade")[:1]),
             grade_expires_on=Subquery(newest.annotate(expires=expires).values("expires")[:1]),
         )
+        # An UPDATE sends no auditlog signal: each organisation whose grade changed gets the
+        # entry organisation_refresh_grade's save() would have written.
+        changed = []
+        for pk, name, grade, expires_on in scope.values_list(*columns):
+            _pk, _name, old_grade, old_expires = before[pk]
+            fields = {}
+            if grade != old_grade:
+                fields["grade"] = (old_grade, grade)
+            if expires_on != old_expires:
+                fields["grade_expires_on"] = (old_expires, expires_on)
+            if fields:
+                changed.append((Organisation(pk=pk, name=name), fields))
+        audit.log(changed, audit.Action.UPDATE, actor=actor, remote_addr=remote_addr)
 
 
 register(EvaluationsKind())

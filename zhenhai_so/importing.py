@@ -382,6 +382,11 @@ class ImportKind:
     batch_size: ClassVar[int] = 1000
 
     # --- permissions ---
+    def audit_extra(self, instance, created: bool) -> dict:
+        """Changes to add to a record's audit entry beyond its model fields (e.g. what the kind
+        writes to other tables for it); ``{name: (old, new)}``."""
+        return {}
+
     def can_import(self, user) -> bool:
         return user.has_perms(self.import_permissions)
 
@@ -607,7 +612,8 @@ def write_plan(plan: ImportPlan, *, user=None, remote_addr: str | None = None) -
                             name: (None, value)
                             for attname, name in logged
                             if (value := getattr(p.instance, attname)) not in (None, "")
-                        },
+                        }
+                        | kind.audit_extra(p.instance, created=True),
                     )
                     for p in plan.new
                 ],
@@ -618,7 +624,8 @@ def write_plan(plan: ImportPlan, *, user=None, remote_addr: str | None = None) -
                 [
                     (
                         p.instance,
-                        {field_names.get(n, n): (old, new) for n, (old, new) in p.changes.items()},
+                        {field_names.get(n, n): (old, new) for n, (old, new) in p.changes.items()}
+                        | kind.audit_extra(p.instance, created=False),
                     )
                     for p in plan.updated
                 ],

@@ -254,3 +254,45 @@ def test_updating_many_drafts_replaces_every_changed_score():
     assert {(e.state, e.total) for e in evaluations} == {
         ("scored", sum(Decimal(str(p)) for p in after))
     }
+
+
+def test_an_import_leaves_every_score_and_grade_change_in_the_audit_log(staff):
+    """Scores and grades are written in bulk (no auditlog signals): the evaluation's entry names
+    its scores, a changed score shows old and new, and each organisation whose grade the import
+    changed gets its own entry, all with who and from where."""
+    from auditlog.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    organisation = OrganisationFactory()
+    first = _points(777)
+    run_import(
+        EvaluationsKind(),
+        _workbook([[organisation.credit_code, "2019-06-01", "评估中心", *first, "草稿"]]),
+        user=staff,
+    )
+    evaluation = Evaluation.objects.get(organisation=organisation)
+    entries = LogEntry.objects.get_for_object(evaluation)
+    (created,) = [e for e in entries if e.action == LogEntry.Action.CREATE]
+    assert created.changes["scores"][1].startswith(f"1.1={Decimal(str(first[0]))}")
+    assert created.changes["scores"][1].count("=") == sum(p is not None for p in first)
+    changed = list(first)
+    changed[0] = first[0] - 1
+    run_import(
+        EvaluationsKind(),
+        _workbook([[organisation.credit_code, "2019-06-01", "评估中心", *changed, "已公告"]]),
+        user=staff,
+    )
+    updated = LogEntry.objects.get_for_object(evaluation).filter(action=LogEntry.Action.UPDATE)
+    (update,) = list(updated)
+    assert [Decimal(p) for p in update.changes["score 1.1"]] == [
+        Decimal(str(first[0])),
+        Decimal(str(changed[0])),
+    ]
+    grade_entries = LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Organisation),
+        object_id=organisation.pk,
+        action=LogEntry.Action.UPDATE,
+    )
+    (grade_entry,) = [e for e in grade_entries if "grade" in e.changes]
+    assert grade_entry.changes["grade"][1] == Organisation.objects.get(pk=organisation.pk).grade
+    assert grade_entry.actor_id == staff.pk
