@@ -120,6 +120,11 @@ DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+elif "postgresql" in DATABASES["default"]["ENGINE"]:
+    # No JIT compilation: the pages' counting queries take milliseconds, and their correlated
+    # subqueries put them above jit_above_cost, so JIT added 5-10 ms to each (targets dashboard
+    # computed afresh: 363 -> 332 ms at 20,000 organisations).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: broker, result store and cache when REDIS_URL is set; in-process otherwise.
