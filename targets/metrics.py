@@ -393,11 +393,16 @@ def _annual_fact_share(condition: str, as_of, township_id) -> MetricResult:
         return MetricResult(
             value=None, records=_share_records(qs, Q(meets)), record_kind="organisation"
         )
+    return _annual_fact_result(_share_records(qs, Q(meets)), as_of, township_id, "legal", condition)
+
+
+def _annual_fact_result(records, as_of, township_id, denominator: str, numerator: str):
+    """The share ``numerator`` ÷ ``denominator`` of ``_annual_fact_counts``, as ``_share`` gives
+    it (no data without a denominator)."""
     counts = _annual_fact_counts(as_of)
     rows = counts.values() if township_id is None else [counts.get(township_id, {})]
-    n = sum(row.get("legal", 0) for row in rows)
-    m = sum(row.get(condition, 0) for row in rows)
-    records = _share_records(qs, Q(meets))
+    n = sum(row.get(denominator, 0) for row in rows)
+    m = sum(row.get(numerator, 0) for row in rows)
     if not n:
         return MetricResult(
             value=None, numerator=0, denominator=0, records=records, record_kind="organisation"
@@ -414,7 +419,7 @@ def _annual_fact_share(condition: str, as_of, township_id) -> MetricResult:
 
 def _annual_fact_counts(as_of: datetime.date) -> dict:
     """Per township: legal SOs on the date, and how many of them meet each annual-fact
-    condition on their newest report, in two queries (shared by P5, S2, S3, S4 and S6 while
+    condition on their newest report, in two queries (shared by P3, P5, S2, S3, S4 and S6 while
     ``sharing()`` is on). The newest report is the one no later report of a year ≤ the as-of year,
     submitted by then, follows: an anti-join the database answers in one pass, instead of looking
     up each organisation's newest report."""
@@ -448,7 +453,7 @@ def _annual_fact_counts(as_of: datetime.date) -> dict:
         .annotate(
             **{
                 name: Count("pk", filter=condition)
-                for name, condition in ANNUAL_FACT_CONDITIONS.items()
+                for name, condition in (ANNUAL_FACT_CONDITIONS | _party_conditions(as_of)).items()
             }
         )
         .order_by("organisation__township_id")
@@ -650,6 +655,28 @@ def _active_party_orgs(PartyOrganisation, as_of):
     )
 
 
+# P3 with this minimum (TARGETS.md) is counted in the annual-facts query (``_party_conditions``).
+PARTY_MIN_MEMBERS = 3
+
+
+def _own_party_organisation(PartyOrganisation, as_of, organisation: OuterRef) -> QuerySet:
+    return _active_party_orgs(PartyOrganisation, as_of).filter(
+        kind="single", organisations=organisation
+    )
+
+
+def _party_conditions(as_of) -> dict:
+    """P3's counts on the newest annual report: organisations with at least
+    ``PARTY_MIN_MEMBERS`` formal party members, and those of them with their own party
+    organisation on the date (none while the party-building app has not landed)."""
+    PartyOrganisation = _model("partybuilding", "PartyOrganisation")
+    if PartyOrganisation is None:
+        return {}
+    required = Q(party_members__gte=PARTY_MIN_MEMBERS)
+    own = _own_party_organisation(PartyOrganisation, as_of, OuterRef("organisation_id"))
+    return {"party_required": required, "party_own": required & Q(Exists(own))}
+
+
 @metric("party_own_where_required")
 def party_own_where_required(*, target, as_of, township_id=None, year=None) -> MetricResult:
     """P3: legal SOs with ≥ 3 formal party members (newest report) having their own (单独组建)
@@ -662,9 +689,10 @@ def party_own_where_required(*, target, as_of, township_id=None, year=None) -> M
     required = qs.filter(
         Exists(AnnualReport.objects.filter(pk=OuterRef("report_id"), party_members__gte=minimum))
     )
-    own = _active_party_orgs(PartyOrganisation, as_of).filter(
-        kind="single", organisations=OuterRef("pk")
-    )
+    own = _own_party_organisation(PartyOrganisation, as_of, OuterRef("pk"))
+    if minimum == PARTY_MIN_MEMBERS and not _RECORDS_ONLY.get():
+        records = _share_records(required, Q(Exists(own)))
+        return _annual_fact_result(records, as_of, township_id, "party_required", "party_own")
     return _share(required, Q(Exists(own)), kind="organisation")
 
 
