@@ -704,12 +704,16 @@ def party_coverage(*, target, as_of, township_id=None, year=None) -> MetricResul
     Assignment = _model("partybuilding", "InstructorAssignment")
     if PartyOrganisation is None or Assignment is None:
         return no_data(NOT_YET)
-    covered = _active_party_orgs(PartyOrganisation, as_of).filter(organisations=OuterRef("pk"))
-    instructed = Assignment.objects.filter(
-        organisation=OuterRef("pk"), starts_on__lte=as_of
-    ).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=as_of))
+    # Uncorrelated IN subqueries, which the database hashes once, rather than an EXISTS per
+    # organisation (27 -> 10 ms at 20,000 organisations).
+    covered = _active_party_orgs(PartyOrganisation, as_of).values("organisations")
+    instructed = (
+        Assignment.objects.filter(starts_on__lte=as_of)
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=as_of))
+        .values("organisation")
+    )
     return _share(
-        legal(as_of, township_id), Q(Exists(covered)) | Q(Exists(instructed)), kind="organisation"
+        legal(as_of, township_id), Q(pk__in=covered) | Q(pk__in=instructed), kind="organisation"
     )
 
 
@@ -784,8 +788,8 @@ def evaluated_share(*, target, as_of, township_id=None, year=None) -> MetricResu
         evaluations = evaluations.published_on_or_before(as_of)
     else:
         evaluations = evaluations.filter(state="published", evaluated_on__lte=as_of)
-    evaluated = evaluations.filter(organisation=OuterRef("pk"))
-    return _share(legal(as_of, township_id), Q(Exists(evaluated)), kind="organisation")
+    evaluated = evaluations.values("organisation")  # hashed once (see P4)
+    return _share(legal(as_of, township_id), Q(pk__in=evaluated), kind="organisation")
 
 
 # ---------------------------------------------------------------------------------------------
