@@ -659,9 +659,11 @@ def _active_party_orgs(PartyOrganisation, as_of):
 PARTY_MIN_MEMBERS = 3
 
 
-def _own_party_organisation(PartyOrganisation, as_of, organisation: OuterRef) -> QuerySet:
-    return _active_party_orgs(PartyOrganisation, as_of).filter(
-        kind="single", organisations=organisation
+def _with_own_party_organisation(PartyOrganisation, as_of) -> QuerySet:
+    """Ids of the organisations with their own party organisation on the date (an uncorrelated
+    subquery the database hashes once)."""
+    return (
+        _active_party_orgs(PartyOrganisation, as_of).filter(kind="single").values("organisations")
     )
 
 
@@ -673,8 +675,8 @@ def _party_conditions(as_of) -> dict:
     if PartyOrganisation is None:
         return {}
     required = Q(party_members__gte=PARTY_MIN_MEMBERS)
-    own = _own_party_organisation(PartyOrganisation, as_of, OuterRef("organisation_id"))
-    return {"party_required": required, "party_own": required & Q(Exists(own))}
+    own = Q(organisation_id__in=_with_own_party_organisation(PartyOrganisation, as_of))
+    return {"party_required": required, "party_own": required & own}
 
 
 @metric("party_own_where_required")
@@ -689,11 +691,11 @@ def party_own_where_required(*, target, as_of, township_id=None, year=None) -> M
     required = qs.filter(
         Exists(AnnualReport.objects.filter(pk=OuterRef("report_id"), party_members__gte=minimum))
     )
-    own = _own_party_organisation(PartyOrganisation, as_of, OuterRef("pk"))
+    own = Q(pk__in=_with_own_party_organisation(PartyOrganisation, as_of))
     if minimum == PARTY_MIN_MEMBERS and not _RECORDS_ONLY.get():
-        records = _share_records(required, Q(Exists(own)))
+        records = _share_records(required, own)
         return _annual_fact_result(records, as_of, township_id, "party_required", "party_own")
-    return _share(required, Q(Exists(own)), kind="organisation")
+    return _share(required, own, kind="organisation")
 
 
 @metric("party_coverage")
