@@ -88,6 +88,23 @@ def test_party_coverage_and_own_organisations(reports, target_of):
     assert numbers(compute(target_of("P4"))) == (2, 3)
     # P3: a (3 members) and f (5) must have their own; only a has.
     assert numbers(compute(target_of("P3"))) == (1, 2)
+    # A party organisation without members (a NULL in the subquery) changes nothing.
+    PartyOrganisation.objects.create(
+        name="空支部", kind="single", township=a.township, established_on=datetime.date(2018, 1, 1)
+    )
+    assert numbers(compute(target_of("P4"))) == (2, 3)
+    # P3 is counted in the shared annual-facts query; with sharing on, the same answer, per
+    # township too, and the records say which of the required have their own.
+    with metrics.sharing():
+        p3 = compute(target_of("P3"))
+        assert numbers(p3) == (1, 2)
+        assert numbers(compute(target_of("P3"), township_id=a.township_id)) == (1, 1)
+        assert numbers(compute(target_of("P3"), township_id=f.township_id)) == (0, 1)
+    assert {o.pk: o.meets for o in p3.records} == {a.pk: True, f.pk: False}
+    # Another minimum of party members is counted on its own: only f has 4 or more.
+    stricter = target_of("P3")
+    stricter.params = {**stricter.params, "min_members": 4}
+    assert numbers(compute(stricter)) == (0, 1)
     f_joint = PartyOrganisation.objects.get(kind="joint")
     f_joint.organisations.clear()
     InstructorAssignment.objects.create(
