@@ -86,6 +86,19 @@ def metric(name: str):
     return register
 
 
+# Annual metrics that can count all plan years at once: ``fn(target=..., windows=[(year,
+# as_of), ...])`` leaves the counts in the ``sharing()`` memo, where the metric finds them.
+PREFETCH: dict[str, Callable] = {}
+
+
+def prefetch(target, windows) -> None:
+    """Before an annual target's plan years are computed one by one (``windows``: the (year,
+    as-of date) pairs it will be called with), let its metric count them all at once."""
+    fn = PREFETCH.get(target.metric)
+    if fn is not None and _SHARED.get() is not None and not _RECORDS_ONLY.get():
+        fn(target=target, windows=windows)
+
+
 def compute(target, *, as_of: datetime.date, township_id=None, year=None) -> MetricResult:
     """The target's metric as of the date, for the district or one township."""
     fn = METRICS[target.metric]
@@ -294,23 +307,102 @@ def credit_code_valid(*, target, as_of, township_id=None, year=None) -> MetricRe
 
 def obliged_to_report(year: int, township_id=None) -> QuerySet:
     """Legal SOs obliged to report for the year: legal on 31 Dec and registered before 1 Jan."""
-    return legal(datetime.date(year, 12, 31), township_id).filter(
-        registered_on__lt=datetime.date(year, 1, 1)
+    return _organisations(township_id).filter(_obliged_q(year))
+
+
+def _obliged_q(year: int, prefix: str = "") -> Q:
+    """``obliged_to_report`` as a condition on Organisation (or on ``prefix``, a relation to it)."""
+    last_day = datetime.date(year, 12, 31)
+    return Q(
+        **{
+            f"{prefix}org_type__in": LEGAL_TYPES,
+            f"{prefix}registered_on__lte": last_day,
+            f"{prefix}registered_on__lt": datetime.date(year, 1, 1),
+        }
+    ) & (
+        Q(**{f"{prefix}dissolved_on__isnull": True}) | Q(**{f"{prefix}dissolved_on__gt": last_day})
     )
+
+
+PASSED = (AnnualReport.Result.QUALIFIED, AnnualReport.Result.BASICALLY)
 
 
 @metric("annual_report_pass_rate")
 def annual_report_pass_rate(*, target, as_of, township_id=None, year=None) -> MetricResult:
     """R5: reports of year Y qualified or basically qualified ÷ organisations obliged to report."""
     year = year or as_of.year - 1
-    result = _report_share(
-        obliged_to_report(year, township_id),
-        year=year,
-        submitted_on__lte=as_of,
-        result__in=[AnnualReport.Result.QUALIFIED, AnnualReport.Result.BASICALLY],
-    )
+    memo = _SHARED.get()
+    counts = None if memo is None else memo.get(("pass_rate", year, as_of))
+    if counts is not None and not _RECORDS_ONLY.get():
+        passed = AnnualReport.objects.filter(
+            organisation=OuterRef("pk"), year=year, submitted_on__lte=as_of, result__in=PASSED
+        )
+        rows = counts.values() if township_id is None else [counts.get(township_id, (0, 0))]
+        result = _share_result(
+            _share_records(obliged_to_report(year, township_id), Q(Exists(passed))),
+            sum(n for n, _m in rows),
+            sum(m for _n, m in rows),
+        )
+    else:
+        result = _report_share(
+            obliged_to_report(year, township_id),
+            year=year,
+            submitted_on__lte=as_of,
+            result__in=PASSED,
+        )
     result.extras["year"] = year
     return result
+
+
+def _prefetch_pass_rate(*, target, windows) -> None:
+    """R5 of every plan year (``windows``: (year, as-of date) pairs) for every township in two
+    queries instead of one per year (and township): the organisations obliged to report, and
+    those with a passed report, each counted per township and year with conditional counts."""
+    memo = _SHARED.get()
+    windows = [(y, day) for y, day in windows if ("pass_rate", y, day) not in memo]
+    if not windows:
+        return
+    obliged = Organisation.objects.values("township_id").annotate(
+        **{f"n{y}_{i}": Count("pk", filter=_obliged_q(y)) for i, (y, _day) in enumerate(windows)}
+    )
+    passed = (
+        AnnualReport.objects.filter(year__in={y for y, _day in windows}, result__in=PASSED)
+        .values("organisation__township_id")
+        .annotate(
+            **{
+                f"m{y}_{i}": Count(
+                    "pk", filter=Q(year=y, submitted_on__lte=day) & _obliged_q(y, "organisation__")
+                )
+                for i, (y, day) in enumerate(windows)
+            }
+        )
+    )
+    obliged = {row.pop("township_id"): row for row in obliged.order_by()}
+    passed = {row.pop("organisation__township_id"): row for row in passed.order_by()}
+    for i, (y, day) in enumerate(windows):
+        memo[("pass_rate", y, day)] = {
+            township: (row[f"n{y}_{i}"], passed.get(township, {}).get(f"m{y}_{i}", 0))
+            for township, row in obliged.items()
+        }
+
+
+PREFETCH["annual_report_pass_rate"] = _prefetch_pass_rate
+
+
+def _share_result(records, n: int, m: int, kind: str = "organisation") -> MetricResult:
+    """The share m ÷ n counted beforehand, as ``_share`` gives it (no data without any n)."""
+    if not n:
+        return MetricResult(
+            value=None, numerator=0, denominator=0, records=records, record_kind=kind
+        )
+    return MetricResult(
+        value=percent(m, n),
+        numerator=Decimal(m),
+        denominator=Decimal(n),
+        records=records,
+        record_kind=kind,
+        records_count=n,
+    )
 
 
 def _report_share(obliged: QuerySet, **condition) -> MetricResult:

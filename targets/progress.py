@@ -8,6 +8,7 @@ The rule functions (``meets``, ``expected_value``, ``status_for``, ``annual_year
 ``overall_annual_status``) are pure; ``evaluate`` reads the data through ``targets.metrics``.
 """
 
+import contextlib
 import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -304,6 +305,15 @@ def evaluate(
 def _evaluate_annual(target, *, as_of, township_id) -> Progress:
     years = []
     current = None
+    windows = [
+        (year, min(as_of, year_window(target, year)[1]))
+        for year in target.plan_years
+        if as_of >= year_window(target, year)[0]
+    ]
+    # The metric may count every plan year at once (while ``metrics.sharing()`` is on); if its
+    # data is not there yet, each year says "no data" by itself (``_safe_compute``).
+    with contextlib.suppress(FieldError, LookupError):
+        metrics.prefetch(target, windows)
     for year in target.plan_years:
         start, end = year_window(target, year)
         if as_of < start:

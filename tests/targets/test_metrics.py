@@ -6,6 +6,8 @@ import datetime
 from decimal import Decimal as D
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from registry.models import Community, OrgStatus, OrgType
 from targets import metrics, services
@@ -125,6 +127,41 @@ def test_pass_rate_counts_only_organisations_obliged_to_report(register, target_
     assert (result.numerator, result.denominator, result.value) == (1, 2, 50)
     # Before the reports came in, nothing has passed yet.
     assert compute(target_of("R5"), as_of=datetime.date(2020, 3, 1), year=2019).numerator == 0
+
+
+def test_pass_rate_of_every_plan_year_counted_at_once(register, target_of, township):
+    """The dashboard counts R5's plan years (and townships) in two queries (``metrics.prefetch``);
+    the numbers are those each year gives by itself."""
+    a, f = register["a"], register["f"]
+    AnnualReportFactory(organisation=a, year=2018, result="qualified",
+                        submitted_on=datetime.date(2019, 5, 1))  # fmt: skip
+    AnnualReportFactory(organisation=a, year=2019, result="basically",
+                        submitted_on=datetime.date(2020, 4, 1))  # fmt: skip
+    AnnualReportFactory(organisation=f, year=2019, result="qualified",
+                        submitted_on=datetime.date(2020, 7, 1))  # after 2020-05-31  # fmt: skip
+    target = target_of("R5")
+    windows = [(2018, datetime.date(2019, 5, 31)), (2019, datetime.date(2020, 5, 31))]
+    scopes = (None, township.pk, f.township_id)
+    alone = {
+        (year, scope): numbers_of(compute(target, as_of=day, year=year, township_id=scope))
+        for year, day in windows
+        for scope in scopes
+    }
+    assert alone[(2019, None)] == (1, 2, 50)
+    assert alone[(2019, f.township_id)] == (0, 1, 0)
+    with metrics.sharing(), CaptureQueriesContext(connection) as queries:
+        metrics.prefetch(target, windows)
+        together = {
+            (year, scope): numbers_of(compute(target, as_of=day, year=year, township_id=scope))
+            for year, day in windows
+            for scope in scopes
+        }
+    assert together == alone
+    assert len(queries) == 2
+
+
+def numbers_of(result):
+    return (result.numerator, result.denominator, result.value)
 
 
 def test_on_time_reports_use_the_newest_closed_year(register, target_of):
