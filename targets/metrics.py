@@ -224,11 +224,16 @@ def legal_count(*, target, as_of, township_id=None, year=None) -> MetricResult:
     qs = legal(as_of, township_id)
     if _RECORDS_ONLY.get():
         return MetricResult(value=None, records=qs, record_kind="organisation")
-    by_type = qs.aggregate(
-        total=Count("pk"),
-        **{t.value: Count("pk", filter=Q(org_type=t)) for t in LEGAL_TYPES},
-    )
-    total = by_type.pop("total")
+    if _SHARED.get() is not None:  # every township at once, shared with R2 and annual facts
+        counts = _legal_counts(as_of)
+        rows = counts.values() if township_id is None else [counts.get(township_id, {})]
+        by_type = {t.value: sum(row.get(t.value, 0) for row in rows) for t in LEGAL_TYPES}
+        total = sum(by_type.values())
+    else:
+        by_type = qs.aggregate(
+            **{t.value: Count("pk", filter=Q(org_type=t)) for t in LEGAL_TYPES},
+        )
+        total = sum(by_type.values())
     return MetricResult(
         value=Decimal(total),
         numerator=Decimal(total),
@@ -237,6 +242,25 @@ def legal_count(*, target, as_of, township_id=None, year=None) -> MetricResult:
         records_count=total,
         extras={"by_type": {str(OrgType(t).label): n for t, n in by_type.items()}},
     )
+
+
+def _legal_counts(as_of: datetime.date) -> dict:
+    """Legal SOs on the date per township and type, in one query (kept while ``sharing()`` is
+    on: R1 district-wide and per township, R2 and the annual facts read it)."""
+    memo = _SHARED.get()
+    key = ("legal_counts", as_of)
+    if memo is not None and key in memo:
+        return memo[key]
+    rows = (
+        legal(as_of)
+        .values("township_id")
+        .annotate(**{t.value: Count("pk", filter=Q(org_type=t)) for t in LEGAL_TYPES})
+        .order_by()
+    )
+    counts = {row.pop("township_id"): row for row in rows}
+    if memo is not None:
+        memo[key] = counts
+    return counts
 
 
 def population_of(year: int, kind: str) -> Population | None:
@@ -254,7 +278,10 @@ def legal_per_10k(*, target, as_of, township_id=None, year=None) -> MetricResult
     if pop is None:
         return no_data(_("No population figure for this year."))
     qs = legal(as_of)
-    count = qs.count()
+    if _SHARED.get() is not None:
+        count = sum(sum(row.values()) for row in _legal_counts(as_of).values())
+    else:
+        count = qs.count()
     per = Decimal(pop.count) / Decimal(10000)
     resident = population_of(as_of.year, Population.Kind.RESIDENT)
     extras = {"population": pop.count, "population_year": pop.year, "population_source": pop.source}
@@ -520,8 +547,8 @@ def _annual_fact_counts(as_of: datetime.date) -> dict:
     if memo is not None and key in memo:
         return memo[key]
     counts: dict = {}
-    for row in legal(as_of).values("township_id").annotate(n=Count("pk")).order_by("township_id"):
-        counts[row["township_id"]] = {"legal": row["n"]}
+    for township, by_type in _legal_counts(as_of).items():
+        counts[township] = {"legal": sum(by_type.values())}
     later = AnnualReport.objects.filter(
         organisation=OuterRef("organisation"),
         year__gt=OuterRef("year"),

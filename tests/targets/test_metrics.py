@@ -72,6 +72,22 @@ def test_legal_count_follows_the_as_of_rules(register, target_of, township):
     assert compute(target_of("R1"), as_of=datetime.date(2019, 6, 29)).value == 3  # a, d, f
 
 
+def test_legal_count_shared_per_township_gives_the_same(register, target_of, township):
+    """While ``sharing()`` is on, R1, R2 and the annual facts read one count per township and
+    type (``_legal_counts``): the same numbers as each scope counted by itself, in one query."""
+    target = target_of("R1")
+    scopes = (None, township.pk, register["f"].township_id)
+    alone = {s: compute(target, township_id=s) for s in scopes}
+    with metrics.sharing(), CaptureQueriesContext(connection) as queries:
+        shared = {s: compute(target, township_id=s) for s in scopes}
+    assert len(queries) == 1
+    for scope in scopes:
+        assert (shared[scope].value, shared[scope].extras, shared[scope].records_count) == (
+            alone[scope].value, alone[scope].extras, alone[scope].records_count
+        )  # fmt: skip
+    assert [shared[s].value for s in scopes] == [3, 2, 1]
+
+
 def test_per_10k_divides_by_the_registered_population(register, target_of):
     Population.objects.update_or_create(year=2019, kind="registered", defaults={"count": 20000})
     result = compute(target_of("R2"))
