@@ -10,7 +10,7 @@ from zhenhai_so.roles import Role
 from zhenhai_so.services import user_create
 
 from . import services
-from .demo import EVIDENCE, MILESTONES_DONE, QUARTERS, _township_reports
+from .demo import EVIDENCE, MILESTONES_DONE, _township_reports
 from .models import Milestone, Plan, quarter_end
 
 PASSWORD = "Bench-Pass-2024"
@@ -46,8 +46,16 @@ def generate(*, rng, orgs: int):
         user = _user(f"bench_office_{township.code}", Role.TOWNSHIP_OFFICE, township)
         reports += _township_reports(plan, township, user, staff, rng)
     yield f"targets: {len(MILESTONES_DONE)} milestones done, {reports} quarterly reports"
-    snapshots = sum(
-        services.snapshot_store(plan=plan, as_of=quarter_end(y, q)) for y, q in QUARTERS
-    )
-    snapshots += services.snapshot_store(plan=plan, as_of=plan.baseline_date)
+    # Every quarter end of the plan, as the beat task stores them (``snapshot_quarter_end``), not
+    # only those with township reports: the target pages read their value over time from these,
+    # and a missing 2018-03-31 was computed afresh on every cold target page.
+    ends = [
+        quarter_end(y, q)
+        for y in plan.years
+        for q in (1, 2, 3, 4)
+        if plan.starts_on <= quarter_end(y, q) <= plan.ends_on
+    ]
+    snapshots = sum(services.snapshot_store(plan=plan, as_of=day) for day in ends)
+    if plan.baseline_date not in ends:
+        snapshots += services.snapshot_store(plan=plan, as_of=plan.baseline_date)
     yield f"targets: {snapshots} snapshots (quarter ends and the baseline date)"

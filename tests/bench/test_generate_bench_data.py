@@ -32,6 +32,16 @@ def test_generate_bench_data_builds_every_apps_data_and_refuses_a_second_run():
             .first()
         )
         assert organisation.grade == (newest.grade if newest else "")
+    # The targets' snapshots at every quarter end of the plan (as the beat task stores them),
+    # so a target page's value over time is read, not computed.
+    from targets.models import Plan, Snapshot, quarter_end
+
+    plan = Plan.objects.get(code="zhenhai-2018-2020")
+    ends = {quarter_end(y, q) for y in plan.years for q in (1, 2, 3, 4)}
+    stored = set(
+        Snapshot.objects.filter(target__plan=plan, township=None).values_list("as_of", flat=True)
+    )
+    assert stored == {day for day in ends if plan.starts_on <= day <= plan.ends_on}
     with pytest.raises(SystemExit):
         call_command("generate_bench_data", "--orgs", "10", stdout=out, stderr=io.StringIO())
     before = Project.objects.count()
