@@ -399,6 +399,10 @@ LOGGING = {
 
 MESSAGE_TAGS = {40: "danger"}
 PASSWORD_MAX_AGE_DAYS = env.int("PASSWORD_MAX_AGE_DAYS", default=90)
+# Sign-in attempts (POSTs to the login page) one client address may make per window of seconds
+# before it gets 429 (zhenhai_so.security.middleware.LoginRateLimitMiddleware).
+LOGIN_RATE_LIMIT = env.int("LOGIN_RATE_LIMIT", default=20)
+LOGIN_RATE_WINDOW = env.int("LOGIN_RATE_WINDOW", default=60)
 
 # --- Public disclosure pages (disclosure/): requests per client address and window, and how long
 # a page's content stays cached (an audited change shows at once: the key holds the newest audit

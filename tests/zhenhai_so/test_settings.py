@@ -91,3 +91,24 @@ def test_secret_key_read_from_file(tmp_path):
         check=False,
     )
     assert result.stdout.strip() == "from-a-file"
+
+
+def test_login_rate_limit_is_set_from_the_environment():
+    probe = (
+        "import django, json; from django.conf import settings; django.setup(); "
+        "print(json.dumps([settings.LOGIN_RATE_LIMIT, settings.LOGIN_RATE_WINDOW]))"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    env.update(DJANGO_SETTINGS_MODULE="zhenhai_so.settings", SECRET_KEY="probe")
+    values = []
+    for extra in ({}, {"LOGIN_RATE_LIMIT": "5", "LOGIN_RATE_WINDOW": "300"}):
+        result = subprocess.run(
+            [sys.executable, "-c", probe],
+            env={**env, **extra},
+            capture_output=True,
+            text=True,
+            cwd=settings.BASE_DIR,
+            check=True,
+        )
+        values.append(json.loads(result.stdout.strip().splitlines()[-1]))
+    assert values == [[20, 60], [5, 300]]

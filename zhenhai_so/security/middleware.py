@@ -183,8 +183,7 @@ class LoginRateLimitMiddleware:
 
     def __call__(self, request):
         if request.method == "POST" and request.path_info == reverse("login"):
-            limit = getattr(settings, "LOGIN_RATE_LIMIT", 20)
-            window = getattr(settings, "LOGIN_RATE_WINDOW", 60)
+            limit, window = settings.LOGIN_RATE_LIMIT, settings.LOGIN_RATE_WINDOW
             address = client_address(request) or ""
             count, retry_after = _count_hit(f"login:{address}", window)
             if count > limit:
