@@ -307,6 +307,6 @@ def test_an_expired_grade_is_shown_as_expired_and_not_found_by_the_grade_filter(
     html = everything.content.decode()
     assert "4A 已过期" in html and html.count("4A 已过期") == 1
     page = client.get(reverse("registry:organisation_detail", args=[expired.pk])).content.decode()
-    assert "4A 已过期" in page and "text-bg-primary\">4A<" not in page
+    assert "4A 已过期" in page and 'text-bg-primary">4A<' not in page
     page = client.get(reverse("registry:organisation_detail", args=[current.pk])).content.decode()
-    assert "text-bg-primary\">4A<" in page and "已过期" not in page
+    assert 'text-bg-primary">4A<' in page and "已过期" not in page
