@@ -152,6 +152,13 @@ def test_public_pages_fit_the_screen_and_read_well(browser, client, district, de
         assert size >= 14, f"{label}: {size} px text"
         assert page.locator("h1").count() == 1
         assert LONG_NAME in page.inner_text("main"), f"{label} shows no record"
+        # every menu entry lies within the screen: none hidden off the edge of a phone
+        links = page.locator(".public-nav .nav-link")
+        for i in range(links.count()):
+            box = links.nth(i).bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"], (
+                f"{label}: menu entry {links.nth(i).inner_text()!r} is off the screen"
+            )
         if device == "phone" and page.locator("table.table-stack tbody td").count():
             # stacked: the first row's cells lie one under the other, not side by side
             boxes = page.locator("table.table-stack tbody tr").first.locator("td")
