@@ -1,25 +1,20 @@
 """The public pages in a real browser, as a citizen on a phone (390 px) and on a desktop: nothing
 wider than the screen, tables stacked into cards on the phone, text of a readable size, no
 console error or refused resource (the CSP header is passed on). Debian's chromium through
-Playwright. The pages are fetched with the test client first and handed to the browser through
-a request route: no live server (whose closing flush would empty the reference data), and no
-database call inside Playwright's event loop (where Django would open a connection outside the
-test's transaction). Screenshots are saved under
+Playwright, the pages handed to it by ``tests.browser_pages``. Screenshots are saved under
 ``test-artifacts/e2e/disclosure/``."""
 
 import datetime
-import mimetypes
 import shutil
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
-from django.contrib.staticfiles import finders
 from django.urls import reverse
 
 from procurement.models import Award, Brand
 from registry.models import Inspection, ListEntry
+from tests.browser_pages import fetch_pages, route_pages
 from tests.factories import AnnualReportFactory, OrganisationFactory, ProjectFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.django_db]
@@ -87,38 +82,6 @@ def district(township, other_township):
     return organisation
 
 
-def _route(pages: dict):
-    """Answer the browser's requests: static files from the finders, pages as fetched."""
-
-    def handle(route):
-        path = urlsplit(route.request.url).path
-        if path.startswith(settings.STATIC_URL):
-            found = finders.find(path.removeprefix(settings.STATIC_URL))
-            if not found:
-                route.fulfill(status=404, body="")
-                return
-            kind = mimetypes.guess_type(found)[0] or "application/octet-stream"
-            route.fulfill(status=200, body=Path(found).read_bytes(), content_type=kind)
-            return
-        if path not in pages:
-            route.fulfill(status=404, body="")
-            return
-        status, headers, body = pages[path]
-        route.fulfill(status=status, headers=headers, body=body)
-
-    return handle
-
-
-def _fetched(client, paths):
-    pages = {}
-    for path in paths:
-        response = client.get(path)
-        assert response.status_code == 200, path
-        headers = {k: v for k, v in response.items() if k.lower() != "set-cookie"}
-        pages[path] = (response.status_code, headers, response.content)
-    return pages
-
-
 def _pages(organisation):
     return {
         "search": reverse("disclosure:search"),
@@ -135,13 +98,13 @@ def _pages(organisation):
 @pytest.mark.parametrize(("device", "viewport"), [("phone", PHONE), ("desktop", DESKTOP)])
 def test_public_pages_fit_the_screen_and_read_well(browser, client, district, device, viewport):
     paths = _pages(district)
-    fetched = _fetched(client, paths.values())
+    fetched = fetch_pages(client, paths.values())
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     problems = []
     page = browser.new_page(locale="zh-CN", viewport=viewport)
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: problems.append(str(e)))
-    page.route("http://localhost/**", _route(fetched))
+    page.route("http://localhost/**", route_pages(fetched))
     for label, path in paths.items():
         page.goto(f"http://localhost{path}")
         page.wait_for_load_state("networkidle")
