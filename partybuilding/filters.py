@@ -2,8 +2,8 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from registry.filters import ScopedFilterSet
 from registry.models import Township
-from zhenhai_so.filtering import PortalFilterSet
 
 from .models import (
     DemonstrationSite,
@@ -19,25 +19,13 @@ def _years():
     return [(y, str(y)) for y in range(2024, 2012, -1)]
 
 
-class _ScopedFilterSet(PortalFilterSet):
-    """Township choices limited to what the user may see (SECURITY.md item 9)."""
-
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        townships = Township.objects.all()
-        if user.scope_township_id is not None:
-            townships = townships.filter(pk=user.scope_township_id)
-        if "township" in self.filters:
-            self.filters["township"].queryset = townships
-
-
 def _township_filter(field_name="township"):
     return django_filters.ModelChoiceFilter(
         label=_("Township"), queryset=Township.objects.none(), field_name=field_name
     )
 
 
-class PartyOrganisationFilter(_ScopedFilterSet):
+class PartyOrganisationFilter(ScopedFilterSet):
     kind = django_filters.ChoiceFilter(label=_("Kind"), choices=PartyOrganisation.Kind.choices)
     township = _township_filter()
     active = django_filters.BooleanFilter(label=_("Active"), field_name="dissolved_on",
@@ -54,7 +42,7 @@ class PartyOrganisationFilter(_ScopedFilterSet):
         ).distinct()
 
 
-class InstructorFilter(_ScopedFilterSet):
+class InstructorFilter(ScopedFilterSet):
     township = _township_filter("organisation__township")
     current = django_filters.BooleanFilter(label=_("Current"), field_name="ends_on",
                                            lookup_expr="isnull")  # fmt: skip
@@ -70,7 +58,7 @@ class InstructorFilter(_ScopedFilterSet):
         )
 
 
-class SiteFilter(_ScopedFilterSet):
+class SiteFilter(ScopedFilterSet):
     year = django_filters.TypedChoiceFilter(label=_("Year"), choices=_years, coerce=int)
     township = _township_filter("organisation__township")
 
@@ -79,7 +67,7 @@ class SiteFilter(_ScopedFilterSet):
         fields = ["year", "township"]
 
 
-class CentreFilter(_ScopedFilterSet):
+class CentreFilter(ScopedFilterSet):
     level = django_filters.ChoiceFilter(label=_("Level"), choices=Level.choices)
     state = django_filters.ChoiceFilter(label=_("State"), choices=PartyServiceCentre.State.choices)
     township = _township_filter()
@@ -89,7 +77,7 @@ class CentreFilter(_ScopedFilterSet):
         fields = ["level", "state", "township"]
 
 
-class TrainingFilter(_ScopedFilterSet):
+class TrainingFilter(ScopedFilterSet):
     kind = django_filters.ChoiceFilter(label=_("Kind"), choices=Training.Kind.choices)
     level = django_filters.ChoiceFilter(label=_("Level"), choices=Level.choices)
     year = django_filters.TypedChoiceFilter(label=_("Year"), choices=_years, coerce=int,

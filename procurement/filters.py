@@ -2,6 +2,7 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from registry.filters import ScopedFilterSet
 from registry.models import Township
 from zhenhai_so.filtering import PortalFilterSet
 
@@ -12,19 +13,7 @@ def _years():
     return [(y, str(y)) for y in range(2024, 2012, -1)]
 
 
-class _TownshipScopedFilterSet(PortalFilterSet):
-    """Township choices limited to what the user may see (SECURITY.md item 9)."""
-
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        townships = Township.objects.all()
-        if user.scope_township_id is not None:
-            townships = townships.filter(pk=user.scope_township_id)
-        if "township" in self.filters:
-            self.filters["township"].queryset = townships
-
-
-class ProjectFilter(_TownshipScopedFilterSet):
+class ProjectFilter(ScopedFilterSet):
     channel = django_filters.ChoiceFilter(label=_("Channel"), choices=Project.Channel.choices)
     year = django_filters.TypedChoiceFilter(label=_("Year"), choices=_years, coerce=int)
     state = django_filters.ChoiceFilter(label=_("State"), choices=Project.State.choices)
@@ -78,7 +67,7 @@ class AwardFilter(PortalFilterSet):
         fields = ["year", "kind"]
 
 
-class BrandFilter(_TownshipScopedFilterSet):
+class BrandFilter(ScopedFilterSet):
     level = django_filters.ChoiceFilter(label=_("Level"), choices=Brand.Level.choices)
     year = django_filters.TypedChoiceFilter(label=_("Year"), choices=_years, coerce=int)
     township = django_filters.ModelChoiceFilter(

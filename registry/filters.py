@@ -1,3 +1,6 @@
+from itertools import groupby
+from operator import itemgetter
+
 import django_filters
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
@@ -20,24 +23,62 @@ from .models import (
 )
 
 
-class _ScopedFilterSet(PortalFilterSet):
-    """Limits township and community choices to what the user may see (SECURITY.md item 9)."""
+class ScopedFilterSet(PortalFilterSet):
+    """A filter set for a user: its ``township`` and ``community`` filters offer only the
+    townships and villages/communities the user may see (SECURITY.md item 9).
+
+    Their select lists are read as plain (id, name) rows, the villages grouped by township,
+    instead of through Django's model choice iterator (a server-side cursor and 200 model
+    instances on every register list, about 10 ms); the querysets still validate what is sent.
+    The filter sets of every app that has a township filter are built on this one."""
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
+        scope = user.scope_township_id
         townships = Township.objects.all()
-        communities = Community.objects.select_related("township")
-        if user.scope_township_id is not None:
-            townships = townships.filter(pk=user.scope_township_id)
-            communities = communities.filter(township_id=user.scope_township_id)
+        if scope is not None:
+            townships = townships.filter(pk=scope)
         if "township" in self.filters:
             self.filters["township"].queryset = townships
         if "community" in self.filters:
-            self.filters["community"].queryset = communities
+            self.filters["community"].queryset = Community.objects.visible_to(user)
+
+    @property
+    def form(self):
+        form = super().form
+        if not getattr(form, "_plain_choices", False):
+            township = form.fields.get("township")
+            if township is not None:
+                rows = township.queryset.values_list("pk", "name")
+                township.widget.choices = [*_blank_choices(township), *rows]
+            community = form.fields.get("community")
+            if community is not None:
+                rows = community.queryset.order_by("township__order", "township__code", "code")
+                by_township = groupby(
+                    rows.values_list("township__name", "pk", "name"), key=itemgetter(0)
+                )
+                community.widget.choices = [
+                    *_blank_choices(community),
+                    *(
+                        (name, [(pk, label) for _t, pk, label in group])
+                        for name, group in by_township
+                    ),
+                ]
+            form._plain_choices = True
+        return form
 
 
-class OrganisationFilter(_ScopedFilterSet):
+def _blank_choices(field) -> list:
+    """The choices a model choice filter shows before its objects: "All", and the "none"
+    choice when the filter has one."""
+    blank = [] if field.empty_label is None else [("", field.empty_label)]
+    if getattr(field, "null_label", None) is not None:
+        blank.append((field.null_value, field.null_label))
+    return blank
+
+
+class OrganisationFilter(ScopedFilterSet):
     q = django_filters.CharFilter(label=_("Name or credit code"), method="search")
     org_type = django_filters.ChoiceFilter(label=_("Type"), choices=OrgType.choices)
     registration_mode = django_filters.ChoiceFilter(
@@ -101,7 +142,7 @@ class OrganisationFilter(_ScopedFilterSet):
         return queryset.filter(Exists(open_entries))
 
 
-class ApplicationFilter(_ScopedFilterSet):
+class ApplicationFilter(ScopedFilterSet):
     state = django_filters.ChoiceFilter(
         label=_("State"), choices=RegistrationApplication.State.choices
     )
@@ -118,7 +159,7 @@ class ApplicationFilter(_ScopedFilterSet):
         fields = ["state", "kind", "township", "q"]
 
 
-class AnnualReportFilter(_ScopedFilterSet):
+class AnnualReportFilter(ScopedFilterSet):
     township = django_filters.ModelChoiceFilter(
         label=_("Township"), queryset=Township.objects.none(), field_name="township"
     )

@@ -2,6 +2,7 @@
 
 import datetime
 import io
+import re
 
 import pytest
 from auditlog.models import LogEntry
@@ -310,3 +311,38 @@ def test_an_expired_grade_is_shown_as_expired_and_not_found_by_the_grade_filter(
     assert "4A 已过期" in page and 'text-bg-primary">4A<' not in page
     page = client.get(reverse("registry:organisation_detail", args=[current.pk])).content.decode()
     assert 'text-bg-primary">4A<' in page and "已过期" not in page
+
+
+def _select(page: str, name: str) -> str:
+    return re.search(rf'<select name="{name}".*?</select>', page, re.S).group(0)
+
+
+def test_village_filter_groups_villages_by_township_within_the_users_scope(
+    client_for, staff, township_user, township, other_township
+):
+    from registry.models import Community
+
+    village = community_of(township)
+    here = OrganisationFactory(name="本村组织", township=township, community=village)
+    OrganisationFactory(name="别村组织", township=township)
+    url = reverse("registry:organisation_list")
+    response = client_for(staff).get(url, {"community": village.pk})
+    assert [o.name for o in response.context["page"]] == [here.name]
+    select = _select(response.content.decode(), "community")
+    groups = re.findall(r'<optgroup label="([^"]+)">(.*?)</optgroup>', select, re.S)
+    assert [label for label, _options in groups] == [
+        t.name for t in type(township).objects.order_by("order", "code")
+    ]
+    for label, options in groups:
+        names = re.findall(r'<option value="\d+"[^>]*>([^<]+)</option>', options)
+        expected = Community.objects.filter(township__name=label).order_by("code")
+        assert names == [c.name for c in expected]
+    assert f'<option value="{village.pk}" selected>{village.name}</option>' in select
+    assert select.index('<option value="">') < select.index("<optgroup")
+
+    select = _select(client_for(township_user).get(url).content.decode(), "community")
+    assert re.findall(r'<optgroup label="([^"]+)">', select) == [township.name]
+    assert community_of(other_township).name not in select
+    # a village of another township is refused by the filter's own queryset
+    response = client_for(township_user).get(url, {"community": community_of(other_township).pk})
+    assert "community" in response.context["filter"].form.errors
