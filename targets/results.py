@@ -136,3 +136,20 @@ def evaluate_many(targets, *, as_of, township_id=None, compute):
         local = isinstance(caches["default"], LocMemCache)
         cache.set_many(missing, LOCAL_TTL if local else RESULT_TTL)
     return results
+
+
+def cached_html(name: str, parts, render) -> str:
+    """``render()``, an HTML fragment made from computed values only, kept in the cache under
+    the data version like the values themselves (so a change shows at once); computed afresh
+    inside transactions and when the cache cannot be reached. ``parts`` name the fragment's
+    inputs other than the data (plan, date, township, language)."""
+    version = data_version() if usable() else None
+    if version is None:
+        return render()
+    key = f"targets:html:{name}:{version}:" + ":".join(str(part) for part in parts)
+    html = cache.get(key)
+    if html is None:
+        html = render()
+        local = isinstance(caches["default"], LocMemCache)
+        cache.set(key, html, LOCAL_TTL if local else RESULT_TTL)
+    return html

@@ -5,12 +5,13 @@ import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from registry.models import Township
@@ -18,7 +19,7 @@ from zhenhai_so import jobs
 from zhenhai_so.excel import export_response
 from zhenhai_so.pagination import paginate, querystring_without_page
 
-from . import metrics, services
+from . import metrics, results, services
 from .forms import MilestoneForm, ProgressFilterForm, QuarterlyReportForm, ReviewForm
 from .models import (
     Milestone,
@@ -112,38 +113,62 @@ def dashboard(request):
         )
         jobs.message_queued(request, download)
         return redirect("jobs:download_detail", pk=download.pk)
-    progress = evaluate_plan(plan, as_of=as_of, township_id=township_id, cached=True)
     ends = _plan_quarter_ends(plan, as_of)
-    trends: dict[int, list] = {}
-    for target_id, value in (
+    trends: dict[str, list] = {}
+    for code, value in (
         Snapshot.objects.filter(target__plan=plan, township_id=township_id, as_of__in=ends)
         .order_by("as_of")
-        .values_list("target_id", "value")
+        .values_list("target__code", "value")
     ):
-        trends.setdefault(target_id, []).append(_fmt(value, 2))
-    by_code = {p.target.code: p for p in progress}
-    headlines = [(_(label), by_code.get(code)) for label, code in HEADLINES]
-    sections: dict[str, list] = {}
-    for p in progress:
-        sections.setdefault(p.target.section.split(" ")[0][:1] or p.target.section, []).append(p)
-    counts = {}
-    for p in progress:
-        counts[p.status] = counts.get(p.status, 0) + 1
+        trends.setdefault(code, []).append(_fmt(value, 2))
+    # The links carry the date and township asked for, in one spelling, so that the figures'
+    # HTML has one cache entry per date and township whatever else the address holds.
+    links = QueryDict(mutable=True)
+    if form.is_bound and form.is_valid():
+        if request.GET.get("as_of"):
+            links["as_of"] = as_of.isoformat()
+        if request.GET.get("township"):
+            links["township"] = str(township_id)
+    ended = as_of >= plan.ends_on and not request.GET.get("as_of")
     context = {
         "plan": plan,
         "form": form,
         "as_of": as_of,
         "township": township,
-        "ended": as_of >= plan.ends_on and not request.GET.get("as_of"),
-        "progress": progress,
-        "headlines": headlines,
-        "spending": metrics.purchase_spending(as_of, township_id),
-        "status_counts": [(Status(s).label, s, n) for s, n in counts.items()],
-        "trend_data": {p.target.code: trends.get(p.target.pk, []) for p in progress},
+        "ended": ended,
+        "trend_data": trends,
         "querystring": querystring_without_page(request),
         "can_export": request.user.has_perm("targets.export_targets"),
     }
+
+    def figures():
+        progress = evaluate_plan(plan, as_of=as_of, township_id=township_id, cached=True)
+        context["progress"] = progress  # for tests, when computed
+        return _dashboard_figures(progress, as_of, township_id, links.urlencode())
+
+    context["figures"] = results.cached_html(
+        "dashboard", (plan.pk, as_of, township_id, get_language(), links.urlencode()), figures
+    )
     return render(request, "targets/dashboard.html", context)
+
+
+def _dashboard_figures(progress, as_of, township_id, querystring) -> str:
+    """The dashboard's headline cards, status counts and table of targets: HTML that depends
+    on the data, the plan, the date, the township and the language only (no user), so it is
+    kept in the cache with the computed values (``results.cached_html``)."""
+    by_code = {p.target.code: p for p in progress}
+    counts: dict[str, int] = {}
+    for p in progress:
+        counts[p.status] = counts.get(p.status, 0) + 1
+    context = {
+        "progress": progress,
+        "as_of": as_of,
+        "headlines": [(_(label), by_code.get(code)) for label, code in HEADLINES],
+        "spending": metrics.purchase_spending(as_of, township_id),
+        "status_counts": [(Status(s).label, s, n) for s, n in counts.items()],
+        "querystring": querystring,
+    }
+    return render_to_string("targets/includes/dashboard_figures.html", context)
 
 
 def _progress_row(p) -> list:

@@ -4,6 +4,7 @@ version, and the dashboard workbook as a background export."""
 
 import datetime
 import importlib
+import re
 
 import pytest
 from django.apps import apps
@@ -129,9 +130,11 @@ def caching(monkeypatch):
 
 
 def _r1_on_dashboard(client):
+    """R1 as the dashboard shows it (its figures' HTML is cached with the values)."""
     response = client.get(reverse("targets:dashboard") + f"?as_of={AS_OF}")
     assert response.status_code == 200
-    return {p.target.code: p for p in response.context["progress"]}["R1"].value
+    shown = re.search(r'data-testid="value-R1">([^<]+)<', response.content.decode()).group(1)
+    return int(shown)
 
 
 def _queries(client, url):
@@ -177,6 +180,38 @@ def test_cached_targets_are_read_back_and_replaced_after_every_kind_of_write(
     assert _r1_on_dashboard(client) == 2  # bulk_create
     Organisation.objects.filter(name="批量").delete()
     assert _r1_on_dashboard(client) == 1  # delete
+
+
+def test_the_dashboards_figures_are_served_as_cached_html(
+    caching, client_for, leader, township, other_township
+):
+    """Once computed, the dashboard's figures (cards, counts, table) come from the cache as
+    HTML: no target is computed and no template of theirs rendered; the page around them (the
+    form, the user's menu) is still made for the request, and each township, date and language
+    has its own entry."""
+    OrganisationFactory(township=township)
+    client = client_for(leader)
+    url = reverse("targets:dashboard")
+    first = client.get(url, {"as_of": AS_OF, "junk": "1"})
+    assert "progress" in first.context  # computed
+    again = client.get(url, {"as_of": AS_OF})
+    assert "progress" not in again.context  # the HTML was taken from the cache
+    figures = lambda response: re.search(  # noqa: E731
+        r'<div class="row g-3 mb-3">.*</table>', response.content.decode(), re.S
+    ).group(0)
+    assert figures(again) == figures(first)
+    # links carry the date (and township) asked for, whatever else the address held
+    assert f"?as_of={AS_OF}" in figures(first) and "junk" not in figures(first)
+    assert 'data-testid="value-R1">1<' in figures(again)
+    other = client.get(url, {"as_of": AS_OF, "township": other_township.pk})
+    assert "progress" in other.context
+    assert 'data-testid="value-R1">0<' in figures(other)
+    assert f"township={other_township.pk}" in figures(other)
+    client.post(reverse("set_language"), {"language": "en"})
+    english = client.get(url, {"as_of": AS_OF})
+    assert "progress" in english.context and "Target value" in figures(english)
+    OrganisationFactory(township=township)  # a change: computed afresh, in every language
+    assert 'data-testid="value-R1">2<' in figures(client.get(url, {"as_of": AS_OF}))
 
 
 def test_writes_elsewhere_keep_the_cache(caching, client_for, leader):
