@@ -95,6 +95,19 @@ def parse(output: str) -> dict:
     }
 
 
+def vacuum() -> None:
+    """VACUUM (ANALYZE) the database first, as ``make bench`` does: with autovacuum off (the
+    bench machine) the rolled-back imports of a benchmark run leave dead rows behind, and the
+    register's count of 20,000 rows then reads 90,000 (18 -> 32 ms)."""
+    from django.db import connection
+
+    connection.ensure_connection()
+    connection.connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM (ANALYZE)")
+    connection.close()
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=20)
@@ -106,6 +119,7 @@ def main():
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed (apt-get install wrk)")
+    vacuum()
     cookies = {
         "staff": session_cookie(_user("bench_staff", Role.BUREAU_STAFF)),
         "leader": session_cookie(_user("bench_leader", Role.LEADER)),
