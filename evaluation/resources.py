@@ -29,6 +29,7 @@ from zhenhai_so.importing import (
     ImportPlan,
     Row,
     in_chunks,
+    model_max_length,
     parse_choice,
     parse_date,
     parse_decimal,
@@ -123,8 +124,9 @@ class EvaluationsKind(ImportKind):
     export_permission = "evaluation.export_evaluation"
 
     def prepare(self, *, user) -> dict:
-        """Legal organisations the user may see by credit code, and every system with its items
-        and thresholds: three queries."""
+        """Every system with its items and thresholds (three queries), and the scope of the
+        organisations the user may import for: legal ones they may see, loaded by ``prefetch``
+        for the credit codes of the file only."""
         organisations = Organisation.objects.legal()
         if user is not None:
             organisations = organisations.visible_to(user)
@@ -134,21 +136,32 @@ class EvaluationsKind(ImportKind):
                 "applies_from"
             )
         ]
-        # Plain rows, not 20,000 model instances: an import uses a few of them, and build()
-        # makes the instances of those only.
-        by_code = {
-            row.credit_code: row
-            for row in map(_Org._make, organisations.values_list(*_Org._fields))
-        }
         return {
             "user": user,
-            "organisations": by_code,
-            "organisations_by_id": {o.id: o for o in by_code.values()},
+            "organisation_scope": organisations,
+            "organisations": {},
+            "organisations_by_id": {},
             "organisation_instances": {},
             "database": organisations.db,
             "systems": systems,
             "systems_by_id": {s.system.pk: s for s in systems},
         }
+
+    def prefetch(self, rows: list[Row], ctx: dict) -> None:
+        """The organisations of the credit codes written in the rows, by code (one query per
+        chunk of codes, whatever the size of the register). Plain rows, not model instances:
+        build() makes the instances of the organisations it uses."""
+        longest = model_max_length(Organisation, "credit_code")
+        codes = set()
+        for row in rows:
+            code = normalise_credit_code(parse_text(row.raw("credit_code")))
+            if code and len(code) <= longest:  # a longer code is no organisation's
+                codes.add(code)
+        by_code, by_id = ctx["organisations"], ctx["organisations_by_id"]
+        for chunk in in_chunks(sorted(codes)):
+            found = ctx["organisation_scope"].filter(credit_code__in=chunk)
+            for organisation in map(_Org._make, found.values_list(*_Org._fields)):
+                by_code[organisation.credit_code] = by_id[organisation.id] = organisation
 
     def _system_for(self, org_type: str, year: int, ctx) -> _SystemInfo | None:
         """As ``services.default_system_for``, from the loaded systems."""

@@ -9,9 +9,10 @@ module never imports the apps. One import runs in three steps, all of them here:
    openpyxl); the header row is matched against each column's Chinese header or English name.
 2. **validate**, in memory: the kind's ``parse_row`` turns raw cells into typed values or
    ``row N: column: reason`` errors (N as Excel numbers rows, the header being row 1), using
-   lookups loaded once (``prepare``); keys repeated within the file are errors; the existing
-   records are loaded for all keys at once and every row is classified new / updated /
-   unchanged / invalid.
+   lookups loaded once (``prepare``, and ``prefetch`` for the records the rows name, so the
+   cost follows the file, not the size of the register); keys repeated within the file are
+   errors; the existing records are loaded for all keys at once and every row is classified
+   new / updated / unchanged / invalid.
 3. **write**, in one transaction: ``bulk_create`` / ``bulk_update`` in batches plus the audit
    log entries (django-auditlog's ``LogEntry``, written in bulk because bulk writes send no
    signals). The database constraints run on these statements; an ``IntegrityError`` rolls
@@ -367,6 +368,8 @@ class ImportKind:
     - ``name`` (the KIND of ``import_data``), ``label``, ``model``, ``columns``;
     - ``import_permissions`` (all needed to import) and ``export_permission``;
     - ``prepare(user)``: lookups loaded once per import (one query each);
+    - ``prefetch(rows, ctx)``: lookups by what the rows name (e.g. their credit codes), loaded
+      for those rows only, so an import's cost does not grow with the register;
     - ``parse_row(row, ctx)``: a dict of model attribute → typed value, errors via ``row.error``;
     - ``key(values)``: what identifies the record; ``load_existing(keys, ctx)``: those records;
     - ``check_match(row, values, instance, ctx)``: refuse updating a record the user may not;
@@ -435,6 +438,12 @@ class ImportKind:
     # --- validation hooks ---
     def prepare(self, *, user) -> dict:
         return {"user": user}
+
+    def prefetch(self, rows: list[Row], ctx: dict) -> None:
+        """Add to ``ctx`` what ``parse_row`` looks up by the raw cells of ``rows`` (every
+        non-blank data row of the file, not yet parsed), in a few queries for all of them; a
+        lookup table of the whole register would cost time growing with its size. Record no
+        errors here: ``parse_row`` reports bad cells. Default: nothing."""
 
     def parse_row(self, row: Row, ctx: dict) -> dict:
         raise NotImplementedError
@@ -515,14 +524,19 @@ def validate(kind: ImportKind, source, *, user=None, rows: list[list] | None = N
         )
     plan.rows_total = len(data_rows)
     ctx = kind.prepare(user=user)
-    parsed: list[tuple[Row, dict, Hashable]] = []
-    first_row_of: dict[Hashable, int] = {}
-    for number, cells in data_rows:
-        row = Row(
+    sheet_rows = [
+        Row(
             number,
             {name: cells[i] if i < len(cells) else None for i, name in positions.items()},
             written,
         )
+        for number, cells in data_rows
+    ]
+    kind.prefetch(sheet_rows, ctx)
+    parsed: list[tuple[Row, dict, Hashable]] = []
+    first_row_of: dict[Hashable, int] = {}
+    for row in sheet_rows:
+        number = row.number
         values = kind.parse_row(row, ctx)
         if row.errors:
             plan.errors.extend(row.errors)

@@ -4,6 +4,8 @@ import datetime
 import io
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from openpyxl import Workbook
 
 from evaluation.models import Evaluation
@@ -100,11 +102,73 @@ def test_import_query_count_does_not_grow_with_the_rows(django_assert_max_num_qu
     def rows(chosen, day):
         return [[o.credit_code, day, "评估中心", *points, "已公告"] for o in chosen]
 
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     with CaptureQueriesContext(connection) as two:
         run_import(EvaluationsKind(), _workbook(rows(organisations[:2], "2019-06-01")))
     with django_assert_max_num_queries(len(two)):
         plan = run_import(EvaluationsKind(), _workbook(rows(organisations[2:], "2019-06-02")))
     assert plan.counts["new"] == 8
+
+
+class _WatchedKind(EvaluationsKind):
+    """Records the organisations validation had loaded by the time records are matched."""
+
+    loaded: set[str]
+
+    def load_existing(self, keys, ctx):
+        self.loaded = set(ctx["organisations"])
+        return super().load_existing(keys, ctx)
+
+
+def test_import_loads_only_the_organisations_named_in_the_file(django_assert_max_num_queries):
+    """The organisations are looked up by the credit codes of the file, however many others the
+    register holds (a table of all of them made an import slower as the register grew), and a
+    code typed in lower case and with spaces still finds its organisation."""
+    named, unnamed = OrganisationFactory(), OrganisationFactory()
+    points = _points_by_code(905)
+    code = named.credit_code
+    spaced = f" {code[:6].lower()} {code[6:]} "
+    sheet = _workbook([
+        [spaced, "2019-06-01", "评估中心", *points, "已公告"],
+        ["91330211MA2XXXXXXX", "2019-06-01", "评估中心", *points, "已公告"],
+        [None, "2019-06-01", "评估中心", *points, "已公告"],
+    ])  # fmt: skip
+    kind = _WatchedKind()
+    with CaptureQueriesContext(connection) as few:
+        plan = run_import(kind, sheet, dry_run=True)
+    assert kind.loaded == {code}
+    assert unnamed.credit_code not in kind.loaded
+    assert [str(e) for e in plan.errors] == [
+        "row 3: 统一社会信用代码: No registered organisation you may see has this code.",
+        "row 4: 统一社会信用代码: This column is required.",
+    ]
+    assert plan.counts["new"] == 1
+
+    OrganisationFactory.create_batch(20)
+    with django_assert_max_num_queries(len(few)):
+        assert run_import(kind, sheet, dry_run=True).counts == plan.counts
+    assert kind.loaded == {code}
+
+
+def test_a_township_office_imports_for_its_own_organisations_only(
+    township_user, township, other_township
+):
+    """The codes of the file are looked up among the organisations the user may see: another
+    township's organisation is refused with the same message as an unknown code."""
+    own = OrganisationFactory(township=township)
+    other = OrganisationFactory(township=other_township)
+    points = _points_by_code(905)
+    plan = run_import(
+        EvaluationsKind(),
+        _workbook(
+            [
+                [own.credit_code, "2019-06-01", "评估中心", *points, "已公告"],
+                [other.credit_code, "2019-06-01", "评估中心", *points, "已公告"],
+            ]
+        ),
+        user=township_user,
+        dry_run=True,
+    )
+    assert plan.counts == {"new": 1, "updated": 0, "unchanged": 0, "invalid": 1}
+    assert [str(e) for e in plan.errors] == [
+        "row 3: 统一社会信用代码: No registered organisation you may see has this code."
+    ]
