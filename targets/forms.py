@@ -12,7 +12,9 @@ class ProgressFilterForm(PortalForm):
     """As-of date and township of the dashboard and target pages."""
 
     as_of = forms.DateField(
-        label=_("As of"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("As of"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     township = forms.ModelChoiceField(
         label=_("Township"), queryset=None, required=False, empty_label=_("Whole district")

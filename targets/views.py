@@ -67,13 +67,15 @@ def _scope(request, plan):
     pk = wanted if wanted and wanted.isascii() and wanted.isdigit() else 0  # not "²"
     if wanted and not townships.filter(pk=pk).exists():
         raise Http404
-    form = ProgressFilterForm(request.GET or None, townships=townships)
+    default = plan.default_as_of(_today())
+    # Unfiltered, the date field shows the date the figures are for.
+    form = ProgressFilterForm(request.GET or None, townships=townships, initial={"as_of": default})
     as_of, township = None, None
     if form.is_valid():
         as_of, township = form.cleaned_data["as_of"], form.cleaned_data["township"]
     if township is None and request.user.scope_township_id is not None:
         township = townships.first()
-    return form, as_of or plan.default_as_of(_today()), township
+    return form, as_of or default, township
 
 
 def _plan_quarter_ends(plan: Plan, as_of: datetime.date) -> list[datetime.date]:

@@ -170,3 +170,18 @@ def test_the_quarter_table_shows_status_labels_not_codes(client_for, leader, tow
     statuses = [str(status) for _day, _value, status in response.context["over_time"]]
     assert statuses
     assert not set(statuses) & set(Status.values)
+
+
+def test_the_date_field_shows_the_date_the_figures_are_for(client_for, leader, target_of):
+    client = client_for(leader)
+    plan = target_of("R1").plan
+    today = datetime.date.today()
+    expected = plan.default_as_of(today).isoformat()
+    for url in (
+        reverse("targets:dashboard"),
+        reverse("targets:target_detail", args=[target_of("R1").pk]),
+    ):
+        page = client.get(url).content.decode()
+        assert f'type="date" name="as_of" value="{expected}"' in page
+    page = client.get(reverse("targets:dashboard"), {"as_of": AS_OF}).content.decode()
+    assert f'name="as_of" value="{AS_OF}"' in page
