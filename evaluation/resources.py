@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from registry.models import Organisation
+from registry.resources import credit_codes_written
 from registry.validators import normalise_credit_code
 from zhenhai_so import audit
 from zhenhai_so.bulk import insert_values
@@ -29,7 +30,6 @@ from zhenhai_so.importing import (
     ImportPlan,
     Row,
     in_chunks,
-    model_max_length,
     parse_choice,
     parse_date,
     parse_decimal,
@@ -151,14 +151,8 @@ class EvaluationsKind(ImportKind):
         """The organisations of the credit codes written in the rows, by code (one query per
         chunk of codes, whatever the size of the register). Plain rows, not model instances:
         build() makes the instances of the organisations it uses."""
-        longest = model_max_length(Organisation, "credit_code")
-        codes = set()
-        for row in rows:
-            code = normalise_credit_code(parse_text(row.raw("credit_code")))
-            if code and len(code) <= longest:  # a longer code is no organisation's
-                codes.add(code)
         by_code, by_id = ctx["organisations"], ctx["organisations_by_id"]
-        for chunk in in_chunks(sorted(codes)):
+        for chunk in in_chunks(credit_codes_written(rows)):
             found = ctx["organisation_scope"].filter(credit_code__in=chunk)
             for organisation in map(_Org._make, found.values_list(*_Org._fields)):
                 by_code[organisation.credit_code] = by_id[organisation.id] = organisation

@@ -113,6 +113,19 @@ def _credit_code(row: Row, org_type: str | None, *, required: bool) -> str:
     return code
 
 
+def credit_codes_written(rows: list[Row]) -> list[str]:
+    """The credit codes in the rows' ``credit_code`` cells, normalised as ``parse_row`` reads
+    them, for ``ImportKind.prefetch`` to look up; a code longer than the column is no
+    organisation's and is left out."""
+    longest = model_max_length(Organisation, "credit_code")
+    codes = set()
+    for row in rows:
+        code = normalise_credit_code(parse_text(row.raw("credit_code")))
+        if code and len(code) <= longest:
+            codes.add(code)
+    return sorted(codes)
+
+
 # ---------------------------------------------------------------------------------------------
 # Organisations
 
@@ -417,21 +430,25 @@ class AnnualReportsKind(ImportKind):
     RESULTS = _choices(RESULT_LABELS)
 
     def prepare(self, *, user) -> dict:
-        """The legal organisations the user may see, by credit code (one query). Reports belong
-        to legal organisations only (filed ones do not report to the bureau)."""
-        organisations = {}
-        for org in (
-            _visible(Organisation, user)
-            .exclude(credit_code="")
-            .only("id", "name", "credit_code", "org_type", "registered_on")
-        ):
-            organisations[org.credit_code] = org
+        """The organisations the user may see, to be loaded by ``prefetch`` for the credit codes
+        of the file. Reports belong to legal organisations only (filed ones do not report to
+        the bureau)."""
         return {
             "user": user,
             "township_id": getattr(user, "scope_township_id", None),
-            "organisations": organisations,
+            "organisation_scope": _visible(Organisation, user).exclude(credit_code=""),
+            "organisations": {},
             "today": timezone.localdate(),
         }
+
+    def prefetch(self, rows: list[Row], ctx: dict) -> None:
+        """The organisations of the credit codes written in the rows, by code: one query per
+        chunk of codes, whatever the size of the register."""
+        organisations = ctx["organisations"]
+        for chunk in in_chunks(credit_codes_written(rows)):
+            found = ctx["organisation_scope"].filter(credit_code__in=chunk)
+            for org in found.only("id", "name", "credit_code", "org_type", "registered_on"):
+                organisations[org.credit_code] = org
 
     def parse_row(self, row: Row, ctx: dict) -> dict:
         today = ctx["today"]

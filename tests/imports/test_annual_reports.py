@@ -112,3 +112,26 @@ def test_export_holds_only_the_township_users_reports(township_user, township, o
     AnnualReportFactory(organisation=OrganisationFactory(township=other_township))
     rows = list(get_kind(KIND).export_rows(get_kind(KIND).export_queryset(township_user)))
     assert len(rows) == 1
+
+
+def test_only_the_organisations_named_in_the_file_are_loaded(staff, report_row):
+    """The organisations are looked up by the credit codes of the file, not read whole (a
+    table of the register made an import slower as the register grew)."""
+    named, unnamed = OrganisationFactory(), OrganisationFactory()
+    kind = get_kind(KIND)
+    loaded = []
+    original = kind.load_existing
+
+    def load_existing(keys, ctx):
+        loaded.extend(ctx["organisations"])
+        return original(keys, ctx)
+
+    kind.load_existing = load_existing
+    try:
+        plan = run_import(kind, xlsx([report_row(named)], headers=REPORT_HEADERS), user=staff)
+    finally:
+        del kind.load_existing
+    assert plan.counts["new"] == 1, _errors(plan)
+    assert loaded == [named.credit_code]
+    assert unnamed.credit_code not in loaded
+    assert AnnualReport.objects.get().organisation == named
