@@ -172,7 +172,7 @@ def main():
     rows = page_rows(pages)
     if not args.pages_only:
         imports = [
-            run(d, "bench_import", "--rows", "10000", "--evaluations", "5000")
+            run(d, "bench_import", "--rows", "10000", "--evaluations", "5000", "--runs", "5")
             for d in args.databases
         ]
         exports = [
