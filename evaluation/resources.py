@@ -432,7 +432,7 @@ def refresh_grades(organisation_ids, *, actor=None, remote_addr=None) -> None:
             if expires_on != old_expires:
                 fields["grade_expires_on"] = (old_expires, expires_on)
             if fields:
-                changed.append((Organisation(pk=pk, name=name), fields))
+                changed.append((audit.Ref(Organisation, pk, name), fields))
         audit.log(changed, audit.Action.UPDATE, actor=actor, remote_addr=remote_addr)
 
 

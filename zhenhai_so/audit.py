@@ -9,6 +9,7 @@ names the user who started it).
 """
 
 from collections.abc import Iterable, Mapping
+from typing import NamedTuple
 
 from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
@@ -20,6 +21,16 @@ from .bulk import bulk_insert
 
 Action = LogEntry.Action
 _UNSET = object()
+
+
+class Ref(NamedTuple):
+    """A record named without loading it: its model, primary key and text (what ``str()`` of
+    the instance would say). Building 5,000 model instances of a wide model only to name them
+    in the log took longer than writing the entries."""
+
+    model: type
+    pk: object
+    text: str
 
 
 def as_text(value) -> str:
@@ -34,7 +45,8 @@ def entries(
     actor=_UNSET,
     remote_addr=_UNSET,
 ) -> list[LogEntry]:
-    """One unsaved entry per (record, {field: (old, new)}), all at the same moment."""
+    """One unsaved entry per (record, {field: (old, new)}), all at the same moment; a record is
+    a model instance or a :class:`Ref`."""
     from_context = actor is _UNSET and remote_addr is _UNSET
     actor_id = None if actor is _UNSET else getattr(actor, "pk", None)
     remote_addr = None if remote_addr is _UNSET else remote_addr
@@ -42,7 +54,9 @@ def entries(
     content_types = {}
     result = []
     for record, fields in changes:
-        model = type(record)
+        model, text = (
+            (record.model, record.text) if isinstance(record, Ref) else (type(record), str(record))
+        )
         if model not in content_types:
             content_types[model] = ContentType.objects.get_for_model(model)
         result.append(
@@ -50,7 +64,7 @@ def entries(
                 content_type=content_types[model],
                 object_pk=str(record.pk),
                 object_id=record.pk,
-                object_repr=str(record)[:1000],
+                object_repr=text[:1000],
                 action=action,
                 changes={name: [as_text(old), as_text(new)] for name, (old, new) in fields.items()},
                 actor_id=actor_id,
