@@ -111,6 +111,9 @@ def page_rows(results: list[dict]) -> list[list[str]]:
 
 
 def import_rows(results: list[list[dict]]) -> list[list[str]]:
+    """The two imports against openpyxl's read of the same file. Issue 9 sets the 1.5 × goal
+    for the organisations import; the evaluations import (36 scores a row, grades refreshed)
+    is measured with no goal of its own, its ratio shown for comparison."""
     table = []
     for index, label in enumerate(
         ("import of 10,000 organisation rows", "import of 5,000 evaluations")
@@ -123,11 +126,16 @@ def import_rows(results: list[list[dict]]) -> list[list[str]]:
                 continue
             r = per_database[index]
             cells.append(
-                f"{r['import_s']:.1f} s = {r['ratio']:.2f} × openpyxl {r['openpyxl_read_s']:.1f} s"
+                f"{r['import_s']:.1f} s, openpyxl {r['openpyxl_read_s']:.1f} s: {r['ratio']:.2f} ×"
             )
             passed = passed and r["ratio"] <= IMPORT_GOAL
         label = label.replace("10,000", f"{results[0][index]['rows']:,}") if results[0] else label
-        table.append([label, *cells, f"≤ {IMPORT_GOAL} × openpyxl", "PASS" if passed else "FAIL"])
+        if index == 0:
+            table.append(
+                [label, *cells, f"≤ {IMPORT_GOAL} × openpyxl", "PASS" if passed else "FAIL"]
+            )
+        else:
+            table.append([label, *cells, "none (shown for comparison)", "—"])
     return table
 
 
@@ -183,7 +191,8 @@ def main():
     print(f"Machine: {machine()}")
     print(
         f"Pages: server time in the Django handler (test client, no network), median / p95 of "
-        f"{args.runs} runs after a warm-up, q = SQL queries; verdict on the median."
+        f"{args.runs} runs after a warm-up, q = SQL queries; verdict on the median. Imports: "
+        f"median of 5 (openpyxl read, import) pairs, the ratio the median of the pairs' ratios."
     )
     print(render(["measure", *sizes, "goal", "result"], rows))
 
