@@ -13,8 +13,8 @@ dates, path tricks. For every request:
   NUL or other C0 control character in any text field.
 
 A page added to ``ACCESS`` with a form is fuzzed without any change here. ``FUZZ_EXAMPLES``
-(default 5, which keeps `make test` under 10 minutes on 2 cores) sets the examples per form; the run is derandomised so CI is repeatable, and
-``FUZZ_SEED`` picks another sequence.
+(default 5, which keeps ``make test`` under 10 minutes on 2 cores) sets the examples per form;
+the run is derandomised so CI is repeatable, and ``FUZZ_SEED`` picks another sequence.
 """
 
 import os
