@@ -133,9 +133,14 @@ def evaluate_many(targets, *, as_of, township_id=None, compute):
             progress.target = target
         results.append(progress)
     if missing:
-        local = isinstance(caches["default"], LocMemCache)
-        cache.set_many(missing, LOCAL_TTL if local else RESULT_TTL)
+        cache.set_many(missing, _ttl())
     return results
+
+
+def _ttl() -> int:
+    """How long a computed entry is kept: ``RESULT_TTL`` in a shared cache, ``LOCAL_TTL`` in a
+    process's own (where another process's change cannot replace the version)."""
+    return LOCAL_TTL if isinstance(caches["default"], LocMemCache) else RESULT_TTL
 
 
 def cached_html(name: str, parts, render) -> str:
@@ -150,6 +155,5 @@ def cached_html(name: str, parts, render) -> str:
     html = cache.get(key)
     if html is None:
         html = render()
-        local = isinstance(caches["default"], LocMemCache)
-        cache.set(key, html, LOCAL_TTL if local else RESULT_TTL)
+        cache.set(key, html, _ttl())
     return html

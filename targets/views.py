@@ -143,13 +143,15 @@ def dashboard(request):
         "can_export": request.user.has_perm("targets.export_targets"),
     }
 
+    link_query = links.urlencode()
+
     def figures():
         progress = evaluate_plan(plan, as_of=as_of, township_id=township_id, cached=True)
         context["progress"] = progress  # for tests, when computed
-        return _dashboard_figures(progress, as_of, township_id, links.urlencode())
+        return _dashboard_figures(progress, as_of, township_id, link_query)
 
     context["figures"] = results.cached_html(
-        "dashboard", (plan.pk, as_of, township_id, get_language(), links.urlencode()), figures
+        "dashboard", (plan.pk, as_of, township_id, get_language(), link_query), figures
     )
     return render(request, "targets/dashboard.html", context)
 
