@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from registry.models import Organisation
-from registry.resources import credit_codes_written
+from registry.resources import organisations_named
 from registry.validators import normalise_credit_code
 from zhenhai_so import audit
 from zhenhai_so.bulk import insert_values
@@ -152,8 +152,7 @@ class EvaluationsKind(ImportKind):
         chunk of codes, whatever the size of the register). Plain rows, not model instances:
         build() makes the instances of the organisations it uses."""
         by_code, by_id = ctx["organisations"], ctx["organisations_by_id"]
-        for chunk in in_chunks(credit_codes_written(rows)):
-            found = ctx["organisation_scope"].filter(credit_code__in=chunk)
+        for found in organisations_named(rows, ctx["organisation_scope"]):
             for organisation in map(_Org._make, found.values_list(*_Org._fields)):
                 by_code[organisation.credit_code] = by_id[organisation.id] = organisation
 

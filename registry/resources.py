@@ -126,6 +126,14 @@ def credit_codes_written(rows: list[Row]) -> list[str]:
     return sorted(codes)
 
 
+def organisations_named(rows: list[Row], scope):
+    """The organisations of ``scope`` whose credit codes the rows name, as one queryset per
+    chunk of codes (one query each, whatever the size of the register): what an import's
+    ``prefetch`` loads before its rows are parsed."""
+    for chunk in in_chunks(credit_codes_written(rows)):
+        yield scope.filter(credit_code__in=chunk)
+
+
 # ---------------------------------------------------------------------------------------------
 # Organisations
 
@@ -445,8 +453,7 @@ class AnnualReportsKind(ImportKind):
         """The organisations of the credit codes written in the rows, by code: one query per
         chunk of codes, whatever the size of the register."""
         organisations = ctx["organisations"]
-        for chunk in in_chunks(credit_codes_written(rows)):
-            found = ctx["organisation_scope"].filter(credit_code__in=chunk)
+        for found in organisations_named(rows, ctx["organisation_scope"]):
             for org in found.only("id", "name", "credit_code", "org_type", "registered_on"):
                 organisations[org.credit_code] = org
 
