@@ -8,14 +8,10 @@ class TargetsConfig(AppConfig):
 
     def ready(self):
         from auditlog.registry import auditlog
-        from django.db.backends.signals import connection_created
 
         from zhenhai_so.menu import MenuItem, register
 
-        from . import models, results
-
-        # Every write to the data the metrics read makes cached target values out of date.
-        connection_created.connect(results.install, dispatch_uid="targets_watch_writes")
+        from . import models
 
         for model in (
             models.Plan,

@@ -15,11 +15,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from registry.models import Township
-from zhenhai_so import jobs
+from zhenhai_so import dataversion, jobs
 from zhenhai_so.excel import export_response
 from zhenhai_so.pagination import paginate, querystring_without_page
 
-from . import metrics, results, services
+from . import metrics, services
 from .forms import MilestoneForm, ProgressFilterForm, QuarterlyReportForm, ReviewForm
 from .models import (
     Milestone,
@@ -150,7 +150,7 @@ def dashboard(request):
         context["progress"] = progress  # for tests, when computed
         return _dashboard_figures(progress, as_of, township_id, link_query)
 
-    context["figures"] = results.cached_html(
+    context["figures"] = dataversion.cached(
         "dashboard", (plan.pk, as_of, township_id, get_language(), link_query), figures
     )
     return render(request, "targets/dashboard.html", context)
@@ -159,7 +159,7 @@ def dashboard(request):
 def _dashboard_figures(progress, as_of, township_id, querystring) -> str:
     """The dashboard's headline cards, status counts and table of targets: HTML that depends
     on the data, the plan, the date, the township and the language only (no user), so it is
-    kept in the cache with the computed values (``results.cached_html``)."""
+    kept in the cache with the computed values (``dataversion.cached``)."""
     by_code = {p.target.code: p for p in progress}
     counts: dict[str, int] = {}
     for p in progress:

@@ -9,7 +9,7 @@ What ``bulk_create`` does and ``bulk_insert`` keeps: fields' ``pre_save`` (``aut
 timestamps), their database preparation (``get_db_prep_save``), a queryset's own preparation
 of the objects (``before_bulk_create``, e.g. the organisation's stored credit-code flag), no
 signals. The statement goes through the connection's execute wrappers, so whatever watches
-writes (``targets.results``) sees it.
+writes (``zhenhai_so.dataversion``) sees it.
 """
 
 from collections.abc import Iterable, Sequence
@@ -82,7 +82,7 @@ def insert_values(model, attnames: Sequence[str], rows: Iterable[Sequence], *, b
 
 def _copy(cursor, table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
     """``COPY table (columns) FROM STDIN`` with the rows, through the connection's execute
-    wrappers (so ``targets.results`` sees a write to the table)."""
+    wrappers (so ``zhenhai_so.dataversion`` sees a write to the table)."""
     quote = cursor.db.ops.quote_name
     sql = "COPY {} ({}) FROM STDIN".format(quote(table), ", ".join(quote(c) for c in columns))
 

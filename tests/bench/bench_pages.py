@@ -153,8 +153,9 @@ def measure(runs: int):
     for label, kind, role, url in pages():
         measured.append((label, kind, role, url, False))
         if kind in ("dashboard", "target"):
-            # targets/results.py caches computed values until the data changes: time the page
-            # with the cache emptied before each request too (the first view after a change).
+            # Computed values are cached until the data changes (zhenhai_so.dataversion): time
+            # the page with the cache emptied before each request too (the first view after a
+            # change).
             measured.append((f"{label}, cache emptied", kind, role, url, True))
     for label, kind, role, url, cold in measured:
         client = clients[role]

@@ -126,7 +126,7 @@ def main():
     }
     # As deployed (docker-compose.yml): Redis holds the cache the workers share, so a value the
     # dashboard computed in one worker serves the other. Without Redis each worker computes its
-    # own and keeps it a minute (targets/results.py LOCAL_TTL).
+    # own and keeps it a minute (zhenhai_so/dataversion.py LOCAL_TTL).
     redis_url = os.environ.get("REDIS_URL") or (DEFAULT_REDIS if redis_reachable() else "")
     env = {
         **os.environ,

@@ -13,11 +13,10 @@ from openpyxl import Workbook
 from evaluation.models import Evaluation, Score
 from evaluation.resources import ITEM_CODES, SCORE_COLUMNS, EvaluationsKind, refresh_grades
 from registry.models import Organisation
-from targets import results
 from tests.conftest import require_service
 from tests.evaluation.conftest import points_for_total
 from tests.factories import EvaluationFactory, OrganisationFactory, indicator_system
-from zhenhai_so import bulk
+from zhenhai_so import bulk, dataversion
 from zhenhai_so.importing import run_import
 
 pytestmark = pytest.mark.django_db
@@ -71,9 +70,9 @@ def test_insert_values_copies_what_bulk_create_writes(postgres, monkeypatch):
         ]
 
     assert len(rows(copied)) >= bulk.COPY_MIN_ROWS  # so the COPY path is the one taken
-    before = results.data_version()
+    before = dataversion.data_version()
     bulk.insert_values(Score, SCORE_COLUMNS, rows(copied))
-    assert results.data_version() != before
+    assert dataversion.data_version() != before
     monkeypatch.setattr(bulk, "COPY_MIN_ROWS", 10**9)
     bulk.insert_values(Score, SCORE_COLUMNS, rows(created))
     assert _stored_scores(copied) == _stored_scores(created)

@@ -15,10 +15,11 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from registry.models import Organisation, OrgType, Township
-from targets import metrics, results
+from targets import metrics
 from targets.models import Population
 from tests.factories import OrganisationFactory, credit_code_for
 from tests.imports.conftest import xlsx
+from zhenhai_so import dataversion
 from zhenhai_so.importing import get_kind, run_import
 from zhenhai_so.models import Download
 
@@ -122,9 +123,9 @@ def test_the_migration_fills_the_flag_of_existing_organisations():
 
 @pytest.fixture
 def caching(monkeypatch):
-    """The results cache as outside a transaction (tests run inside one, where it is off)."""
+    """The data-version cache as outside a transaction (tests run inside one, where it is off)."""
     cache.clear()
-    monkeypatch.setattr(results, "usable", lambda using="default": True)
+    monkeypatch.setattr(dataversion, "usable", lambda using="default": True)
     yield
     cache.clear()
 
@@ -144,7 +145,7 @@ def _queries(client, url):
 
 
 def test_inside_a_transaction_nothing_is_cached(client_for, leader):
-    assert not results.usable()
+    assert not dataversion.usable()
     client = client_for(leader)
     url = reverse("targets:dashboard") + f"?as_of={AS_OF}"
     client.get(url)  # a request that renews the session (a write of its own) is not compared
@@ -218,12 +219,12 @@ def test_writes_elsewhere_keep_the_cache(caching, client_for, leader):
     client = client_for(leader)
     url = reverse("targets:dashboard") + f"?as_of={AS_OF}"
     _queries(client, url)
-    version = results.data_version()
+    version = dataversion.data_version()
     Download.objects.create(user=leader, kind="targets.views.dashboard_export", title="x")
-    assert results.data_version() == version  # not an input of any metric
+    assert dataversion.data_version() == version  # not an input of any metric
     Population.objects.update(source="x")  # a table the metrics read
-    assert results.data_version() != version
-    version = results.data_version()
+    assert dataversion.data_version() != version
+    version = dataversion.data_version()
     from django.utils import timezone
 
     from targets.models import Snapshot, Target
@@ -231,7 +232,7 @@ def test_writes_elsewhere_keep_the_cache(caching, client_for, leader):
     Snapshot.objects.create(
         target=Target.objects.first(), as_of=AS_OF, status="no_data", computed_at=timezone.now()
     )
-    assert results.data_version() == version  # stored snapshots are no input of the metrics
+    assert dataversion.data_version() == version  # stored snapshots are no input of the metrics
 
 
 def test_the_version_changes_again_when_the_transaction_commits(
@@ -240,7 +241,7 @@ def test_the_version_changes_again_when_the_transaction_commits(
     with django_capture_on_commit_callbacks() as callbacks:
         OrganisationFactory()
         OrganisationFactory()
-    assert callbacks.count(results.bump) == 1  # once per transaction, not per statement
+    assert callbacks.count(dataversion.bump) == 1  # once per transaction, not per statement
 
 
 def test_target_page_from_the_cache_lists_the_same_records(caching, client_for, leader, target_of):

@@ -10,10 +10,9 @@ from django.db import connection
 from django.forms.models import model_to_dict
 
 from registry.models import Organisation, OrgType, Township
-from targets import results
 from tests.conftest import require_service
 from tests.factories import credit_code_for
-from zhenhai_so import bulk
+from zhenhai_so import bulk, dataversion
 
 pytestmark = pytest.mark.django_db
 
@@ -97,6 +96,6 @@ def test_copy_writes_json_and_changes_the_data_version(postgres):
     stored = LogEntry.objects.get(pk=entries[7].pk)
     assert stored.changes == {"name": ["None", "组织7"], "quote": ["None", 'a "b" \\ c\n']}
     assert stored.timestamp is not None
-    before = results.data_version()
+    before = dataversion.data_version()
     bulk.bulk_insert(Organisation, _organisations("V", bulk.COPY_MIN_ROWS, 5000))
-    assert results.data_version() != before
+    assert dataversion.data_version() != before

@@ -1,0 +1,130 @@
+"""Values and HTML computed from the register kept in the cache until the data under them changes.
+
+The dashboard's targets read every organisation, annual report, party organisation and
+evaluation; the register list counts and renders a page of 20,000 organisations. Both change
+only when those records do. So what they compute is cached under a *data version*, and the
+version is replaced after every committed write to a table of the watched apps:
+
+* the version is changed by a database execute wrapper (installed on every connection, see
+  ``PortalConfig.ready``) that sees each INSERT, UPDATE, DELETE and COPY FROM statement, so
+  bulk imports (``zhenhai_so.bulk``), ``bulk_create``/``bulk_update``, ``QuerySet.update()``
+  and deletes change it as ``save()`` does; only the tables of ``WATCHED_APPS`` count (not
+  sessions, logs, downloads, nor the dashboard's stored snapshots);
+* it is changed right after the statement (so the writing connection never reads its own old
+  values) and again once the transaction commits (so a value computed by another process from
+  the data before the commit is stored under a version no one asks for any more);
+* nothing is read from or written to the cache inside a transaction (tests, services), and when
+  the cache cannot be reached (Redis down) everything is computed afresh.
+
+Entries also expire after ``RESULT_TTL`` seconds, which bounds what a change made while Redis
+was unreachable could leave behind. Without Redis (``REDIS_URL`` unset) the cache and the version
+live in each process: exact for one process (``runserver``, eager tasks), and for several web
+processes without Redis a change made by another process shows after ``LOCAL_TTL`` seconds.
+"""
+
+import hashlib
+import re
+import uuid
+
+from django.apps import apps
+from django.core.cache import cache, caches
+from django.core.cache.backends.locmem import LocMemCache
+from django.db import connections, transaction
+
+VERSION_KEY = "targets:data-version"
+RESULT_TTL = 15 * 60
+LOCAL_TTL = 60
+WATCHED_APPS = ("registry", "evaluation", "procurement", "partybuilding", "targets")
+NOT_WATCHED = {"targets_snapshot"}
+_WRITE = re.compile(
+    r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|COPY)\s+"?([A-Za-z0-9_]+)"?(?!.*\bTO\s+STDOUT)',
+    re.I | re.S,
+)
+_watched_tables: frozenset[str] | None = None
+
+
+def watched_tables() -> frozenset[str]:
+    global _watched_tables
+    if _watched_tables is None:
+        _watched_tables = frozenset(
+            model._meta.db_table
+            for label in WATCHED_APPS
+            if apps.is_installed(label)
+            for model in apps.get_app_config(label).get_models(include_auto_created=True)
+            if model._meta.db_table not in NOT_WATCHED
+        )
+    return _watched_tables
+
+
+def bump() -> None:
+    """Give the data a new version: every cached value is out of date."""
+    cache.set(VERSION_KEY, uuid.uuid4().hex, None)
+
+
+def data_version() -> str | None:
+    """The current version, or None when values must not be cached (cache unreachable)."""
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        cache.add(VERSION_KEY, uuid.uuid4().hex, None)
+        version = cache.get(VERSION_KEY)
+    return version
+
+
+def _writes_watched_table(sql: str) -> bool:
+    match = _WRITE.match(sql) if isinstance(sql, str) else None
+    return bool(match) and match.group(1) in watched_tables()
+
+
+def watch_writes(execute, sql, params, many, context):
+    """Execute wrapper: a write to a watched table changes the version now and on commit."""
+    result = execute(sql, params, many, context)
+    if _writes_watched_table(sql):
+        bump()
+        connection = context["connection"]
+        if connection.in_atomic_block and not any(
+            func is bump for _sids, func, _robust in connection.run_on_commit
+        ):
+            transaction.on_commit(bump, using=connection.alias)
+    return result
+
+
+def install(connection, **kwargs) -> None:
+    """``connection_created`` receiver: watch this connection's writes."""
+    if watch_writes not in connection.execute_wrappers:
+        connection.execute_wrappers.append(watch_writes)
+
+
+def usable(using: str = "default") -> bool:
+    """Values are cached only outside transactions (a transaction may hold writes of its own
+    that other processes cannot see yet, and tests run inside one)."""
+    return not connections[using].in_atomic_block
+
+
+def current() -> str | None:
+    """The version to cache under now, or None when nothing may be cached (inside a
+    transaction, or the cache unreachable)."""
+    return data_version() if usable() else None
+
+
+def ttl() -> int:
+    """How long a computed entry is kept: ``RESULT_TTL`` in a shared cache, ``LOCAL_TTL`` in a
+    process's own (where another process's change cannot replace the version)."""
+    return LOCAL_TTL if isinstance(caches["default"], LocMemCache) else RESULT_TTL
+
+
+def cached(name: str, parts, compute):
+    """``compute()``, a picklable value made from the watched data only, kept in the cache under
+    the data version (so a change shows at once); computed afresh inside transactions and when
+    the cache cannot be reached. ``parts`` name the value's inputs other than the data (a date,
+    a township, the language, a query string); the key holds their digest, so it stays short
+    whatever a query string holds."""
+    version = current()
+    if version is None:
+        return compute()
+    inputs = "\x1f".join(str(part) for part in parts).encode()
+    key = f"data:{name}:{version}:{hashlib.blake2b(inputs, digest_size=16).hexdigest()}"
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, ttl())
+    return value
