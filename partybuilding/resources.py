@@ -19,7 +19,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from registry.models import Organisation
-from registry.resources import _choices, _label, _visible, parse_township, scope_context
+from registry.resources import (
+    _choices,
+    _label,
+    _visible,
+    organisations_named,
+    parse_township,
+    scope_context,
+)
 from registry.validators import normalise_credit_code
 from zhenhai_so import audit
 from zhenhai_so.importing import (
@@ -97,19 +104,25 @@ class PartyKind(ImportKind):
     KINDS = _choices(KIND_LABELS)
 
     def prepare(self, *, user) -> dict:
-        """Townships and the organisations the user may see by credit code: one query each."""
+        """Townships (one query) and the scope of the organisations the user may see, loaded by
+        ``prefetch`` for the credit codes of the file only."""
         ctx = scope_context(user)
-        ctx["organisations"] = {
-            o.credit_code: o
-            for o in _visible(Organisation, user)
-            .exclude(credit_code="")
-            .only("id", "credit_code", "township_id")
-        }
-        ctx["codes_by_id"] = {o.id: code for code, o in ctx["organisations"].items()}
+        ctx["organisation_scope"] = _visible(Organisation, user).exclude(credit_code="")
+        ctx["organisations"] = {}
         ctx["lengths"] = {
             name: model_max_length(PartyOrganisation, name) for name in ("name", "secretary")
         }
         return ctx
+
+    def prefetch(self, rows: list[Row], ctx: dict) -> None:
+        """The organisations of the credit codes listed in the rows' ``covered`` cells (read by
+        ``split_codes``, as ``parse_row`` reads them), by code: one query per chunk of codes,
+        whatever the size of the register."""
+        organisations = ctx["organisations"]
+        scope = ctx["organisation_scope"]
+        for found in organisations_named(rows, scope, field="covered", split=split_codes):
+            for org in found.only("id", "credit_code", "township_id"):
+                organisations[org.credit_code] = org
 
     def parse_row(self, row: Row, ctx: dict) -> dict:
         name = row.value("name", parse_text, max_length=ctx["lengths"]["name"], required=True)

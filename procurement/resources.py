@@ -17,7 +17,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from registry.models import Organisation
-from registry.resources import _choices, _label, _visible, _yes_no, parse_township, scope_context
+from registry.resources import (
+    _choices,
+    _label,
+    _visible,
+    _yes_no,
+    organisations_named,
+    parse_township,
+    scope_context,
+)
 from registry.validators import normalise_credit_code
 from zhenhai_so.importing import (
     Column,
@@ -84,20 +92,25 @@ class ProjectsKind(ImportKind):
     STATES = _choices(STATE_LABELS)
 
     def prepare(self, *, user) -> dict:
-        """Townships, the organisations the user may see by credit code and the personnel-cost
-        caps: one query each."""
+        """Townships and the personnel-cost caps (one query each), and the scope of the
+        organisations the user may see, loaded by ``prefetch`` for the credit codes of the file
+        only."""
         ctx = scope_context(user)
-        ctx["organisations"] = {
-            o.credit_code: o
-            for o in _visible(Organisation, user)
-            .exclude(credit_code="")
-            .only("id", "credit_code", "township_id")
-        }
+        ctx["organisation_scope"] = _visible(Organisation, user).exclude(credit_code="")
+        ctx["organisations"] = {}
         ctx["caps"] = list(PersonnelCostCap.objects.order_by("effective_from"))
         ctx["lengths"] = {
             name: model_max_length(Project, name) for name in ("code", "name", "buyer")
         }
         return ctx
+
+    def prefetch(self, rows: list[Row], ctx: dict) -> None:
+        """The organisations of the credit codes written in the rows' ``organisation`` cells, by
+        code: one query per chunk of codes, whatever the size of the register."""
+        organisations = ctx["organisations"]
+        for found in organisations_named(rows, ctx["organisation_scope"], field="organisation"):
+            for org in found.only("id", "credit_code", "township_id"):
+                organisations[org.credit_code] = org
 
     def parse_row(self, row: Row, ctx: dict) -> dict:
         lengths = ctx["lengths"]

@@ -6,7 +6,7 @@ row-numbered message instead of a database error."""
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable, Iterable
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -113,24 +113,43 @@ def _credit_code(row: Row, org_type: str | None, *, required: bool) -> str:
     return code
 
 
-def credit_codes_written(rows: list[Row]) -> list[str]:
-    """The credit codes in the rows' ``credit_code`` cells, normalised as ``parse_row`` reads
-    them, for ``ImportKind.prefetch`` to look up; a code longer than the column is no
-    organisation's and is left out."""
+def _one_code(text: str) -> list[str]:
+    """The credit code a cell holds, normalised (none for a blank cell)."""
+    code = normalise_credit_code(text)
+    return [code] if code else []
+
+
+def credit_codes_written(
+    rows: list[Row],
+    *,
+    field: str = "credit_code",
+    split: Callable[[str], Iterable[str]] = _one_code,
+) -> list[str]:
+    """The credit codes in the rows' ``field`` cells, read as ``parse_row`` reads them, for
+    ``ImportKind.prefetch`` to look up: ``split`` turns a cell's text into its normalised codes
+    (by default the one code of the cell; ``partybuilding.resources.split_codes`` for a cell
+    listing several). A code longer than the column is no organisation's and is left out."""
     longest = model_max_length(Organisation, "credit_code")
     codes = set()
     for row in rows:
-        code = normalise_credit_code(parse_text(row.raw("credit_code")))
-        if code and len(code) <= longest:
-            codes.add(code)
+        for code in split(parse_text(row.raw(field))):
+            if code and len(code) <= longest:
+                codes.add(code)
     return sorted(codes)
 
 
-def organisations_named(rows: list[Row], scope):
-    """The organisations of ``scope`` whose credit codes the rows name, as one queryset per
-    chunk of codes (one query each, whatever the size of the register): what an import's
-    ``prefetch`` loads before its rows are parsed."""
-    for chunk in in_chunks(credit_codes_written(rows)):
+def organisations_named(
+    rows: list[Row],
+    scope,
+    *,
+    field: str = "credit_code",
+    split: Callable[[str], Iterable[str]] = _one_code,
+):
+    """The organisations of ``scope`` whose credit codes the rows name in their ``field`` cells
+    (read by ``split``, as in ``credit_codes_written``), as one queryset per chunk of codes (one
+    query each, whatever the size of the register): what an import's ``prefetch`` loads before
+    its rows are parsed."""
+    for chunk in in_chunks(credit_codes_written(rows, field=field, split=split)):
         yield scope.filter(credit_code__in=chunk)
 
 

@@ -6,6 +6,8 @@ import datetime
 import pytest
 from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
@@ -150,6 +152,48 @@ def test_a_township_office_imports_only_for_its_township(
         f"row 3: 所属镇街: You may only import records of your own township ({township.name}).",
         f"row 3: 覆盖组织统一社会信用代码: No organisation with the credit code {outsider.credit_code}.",  # noqa: E501
     ]  # fmt: skip
+
+
+class _WatchedPartyKind(PartyKind):
+    """Records the organisations validation had loaded by the time records are matched."""
+
+    loaded: set[str]
+
+    def load_existing(self, keys, ctx):
+        self.loaded = set(ctx["organisations"])
+        return super().load_existing(keys, ctx)
+
+
+def test_only_the_organisations_covered_in_the_file_are_loaded(
+    township, orgs, django_assert_max_num_queries
+):
+    """The organisations are looked up by the credit codes the 覆盖组织 cells list (split and
+    normalised as the rows are read), not read whole (a table of the register made an import
+    slower as the register grew)."""
+    unnamed = OrganisationFactory(township=township)
+    first, second, third = (o.credit_code for o in orgs)
+    sheet = xlsx(
+        [
+            party_row(township, [f" {first.lower()}", second], 党组织名称="甲"),
+            party_row(township, [], 党组织名称="乙", 覆盖组织统一社会信用代码=f"{second}、{third}"),
+            party_row(township, [third, "51330211MJ0000000X"], 党组织名称="丙"),
+        ],
+        PARTY_HEADERS,
+    )
+    kind = _WatchedPartyKind()
+    with CaptureQueriesContext(connection) as few:
+        plan = run_import(kind, sheet, dry_run=True)
+    assert kind.loaded == {first, second, third}
+    assert unnamed.credit_code not in kind.loaded
+    assert [str(e) for e in plan.errors] == [
+        "row 4: 覆盖组织统一社会信用代码: No organisation with the credit code 51330211MJ0000000X."
+    ]
+    assert plan.counts["new"] == 2
+
+    OrganisationFactory.create_batch(200, township=township)
+    with django_assert_max_num_queries(len(few)):
+        assert run_import(kind, sheet, dry_run=True).counts == plan.counts
+    assert kind.loaded == {first, second, third}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -9,6 +9,8 @@ import pytest
 from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
@@ -206,6 +208,48 @@ def test_township_users_see_only_their_townships_organisations_and_projects(
     ]  # fmt: skip
     exported = list(ProjectsKind().export_queryset(township_user))
     assert exported == []
+
+
+class _WatchedKind(ProjectsKind):
+    """Records the organisations validation had loaded by the time records are matched."""
+
+    loaded: set[str]
+
+    def load_existing(self, keys, ctx):
+        self.loaded = set(ctx["organisations"])
+        return super().load_existing(keys, ctx)
+
+
+def test_only_the_organisations_named_in_the_file_are_loaded(
+    organisation, django_assert_max_num_queries
+):
+    """The organisations are looked up by the credit codes of the file's 承接组织 column, not
+    read whole (a table of the register made an import slower as the register grew), and a
+    code typed in lower case and with spaces still finds its organisation."""
+    unnamed = OrganisationFactory()
+    code = organisation.credit_code
+    spaced = f" {code[:6].lower()} {code[6:]} "
+    sheet = xlsx(
+        [
+            row(organisation, "A-1", **{"承接组织统一社会信用代码": spaced}),
+            row(organisation, "A-2", **{"承接组织统一社会信用代码": "51330211MJ0000000X"}),
+        ],
+        HEADERS,
+    )
+    kind = _WatchedKind()
+    with CaptureQueriesContext(connection) as few:
+        plan = run_import(kind, sheet, dry_run=True)
+    assert kind.loaded == {code}
+    assert unnamed.credit_code not in kind.loaded
+    assert [str(e) for e in plan.errors] == [
+        "row 3: 承接组织统一社会信用代码: No organisation with this credit code."
+    ]
+    assert plan.counts["new"] == 1
+
+    OrganisationFactory.create_batch(200)
+    with django_assert_max_num_queries(len(few)):
+        assert run_import(kind, sheet, dry_run=True).counts == plan.counts
+    assert kind.loaded == {code}
 
 
 def test_the_web_import_is_for_staff_only(client_for, staff, leader, township_user):
