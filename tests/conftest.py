@@ -120,6 +120,20 @@ def eager_tasks():
 
 
 @pytest.fixture
+def caching(monkeypatch):
+    """Values cached under the data version (and permission sets) as outside a transaction:
+    tests run inside one, where nothing is cached."""
+    from django.core.cache import cache
+
+    from zhenhai_so import dataversion
+
+    cache.clear()
+    monkeypatch.setattr(dataversion, "usable", lambda using="default": True)
+    yield
+    cache.clear()
+
+
+@pytest.fixture
 def client_for(client):
     """``client_for(user)``: the test client logged in as that user."""
 

@@ -11,11 +11,13 @@ class PortalConfig(AppConfig):
         from auditlog.registry import auditlog
         from django.db.backends.signals import connection_created
 
-        from . import dataversion, menu, roles, uploads  # noqa: F401  (uploads: a system check)
+        from . import auth, dataversion, menu, roles, uploads  # noqa: F401  (uploads: a check)
         from .models import User
 
         # Every write to the register's data makes the values cached under its version stale.
         connection_created.connect(dataversion.install, dispatch_uid="watch_data_writes")
+        # Every change of who holds which permission makes the cached permission sets stale.
+        auth.watch_permission_changes()
         post_migrate.connect(roles.sync_role_groups, dispatch_uid="sync_role_groups")
         auditlog.register(User, exclude_fields=["password", "last_login"])
         menu.register_portal_items()

@@ -79,13 +79,18 @@ def watch_writes(execute, sql, params, many, context):
     """Execute wrapper: a write to a watched table changes the version now and on commit."""
     result = execute(sql, params, many, context)
     if _writes_watched_table(sql):
-        bump()
-        connection = context["connection"]
-        if connection.in_atomic_block and not any(
-            func is bump for _sids, func, _robust in connection.run_on_commit
-        ):
-            transaction.on_commit(bump, using=connection.alias)
+        now_and_on_commit(bump, context["connection"])
     return result
+
+
+def now_and_on_commit(renew, connection) -> None:
+    """Call ``renew`` (which replaces a version) now and, inside a transaction, once more when
+    it commits: once per transaction, however many writes it holds."""
+    renew()
+    if connection.in_atomic_block and not any(
+        func is renew for _sids, func, _robust in connection.run_on_commit
+    ):
+        transaction.on_commit(renew, using=connection.alias)
 
 
 def install(connection, **kwargs) -> None:

@@ -255,7 +255,7 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "zhenhai_so.auth.PortalBackend",  # ModelBackend, permission sets kept in the cache
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {

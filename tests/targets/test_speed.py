@@ -8,7 +8,6 @@ import re
 
 import pytest
 from django.apps import apps
-from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -119,15 +118,6 @@ def test_the_migration_fills_the_flag_of_existing_organisations():
 
 
 # --- computed targets kept until the data changes ---------------------------------------------
-
-
-@pytest.fixture
-def caching(monkeypatch):
-    """The data-version cache as outside a transaction (tests run inside one, where it is off)."""
-    cache.clear()
-    monkeypatch.setattr(dataversion, "usable", lambda using="default": True)
-    yield
-    cache.clear()
 
 
 def _r1_on_dashboard(client):
