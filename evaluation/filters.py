@@ -2,26 +2,15 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from registry.filters import ScopedFilterSet
 from registry.models import LEGAL_TYPES, Grade, Organisation, OrgType, Township
-from zhenhai_so.filtering import PortalFilterSet
 
 from .models import Evaluation
 
 NO_GRADE = "none"
 
 
-class _TownshipScoped(PortalFilterSet):
-    """Township choices limited to what the user may see (SECURITY.md item 9)."""
-
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        townships = Township.objects.all()
-        if user.scope_township_id is not None:
-            townships = townships.filter(pk=user.scope_township_id)
-        self.filters["township"].queryset = townships
-
-
-class EvaluationFilter(_TownshipScoped):
+class EvaluationFilter(ScopedFilterSet):
     q = django_filters.CharFilter(label=_("Name or credit code"), method="search")
     year = django_filters.NumberFilter(label=_("Year"), field_name="year")
     grade = django_filters.ChoiceFilter(
@@ -57,7 +46,7 @@ class EvaluationFilter(_TownshipScoped):
         return queryset.filter(grade="" if value == NO_GRADE else value)
 
 
-class OrganisationGradeFilter(_TownshipScoped):
+class OrganisationGradeFilter(ScopedFilterSet):
     """Filters of the lists of organisations (grades expiring, never evaluated)."""
 
     org_type = django_filters.ChoiceFilter(

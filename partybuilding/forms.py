@@ -35,11 +35,8 @@ class _ScopedForm(VersionedFormMixin, PortalModelForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        townships = Township.objects.all()
-        if user.scope_township_id is not None:
-            townships = townships.filter(pk=user.scope_township_id)
         if "township" in self.fields:
-            self.fields["township"].queryset = townships
+            self.fields["township"].queryset = Township.objects.visible_to(user)
         if isinstance(self.fields.get("organisation"), NaturalKeyField):
             self.fields["organisation"].queryset = Organisation.objects.visible_to(user)
 

@@ -53,11 +53,8 @@ class ProjectForm(PortalModelForm):
         # Typed as a credit code: a select of every legal organisation of the district would be
         # thousands of options on a page that should answer within 50 ms.
         organisations = Organisation.objects.visible_to(user).legal()
-        townships = Township.objects.all()
-        if user.scope_township_id is not None:
-            townships = townships.filter(pk=user.scope_township_id)
         self.fields["organisation"].queryset = organisations
-        self.fields["township"].queryset = townships
+        self.fields["township"].queryset = Township.objects.visible_to(user)
         self.fields["township"].required = False
         self.fields["township"].help_text = _("Leave empty for the organisation's township.")
         self.fields["catalogue_item"].queryset = CatalogueItem.objects.all()

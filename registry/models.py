@@ -15,11 +15,20 @@ from django.utils.translation import gettext_lazy as _
 # Reference data
 
 
+class TownshipQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Every township, or only their own for a township office (SECURITY.md item 9)."""
+        township_id = user.scope_township_id
+        return self if township_id is None else self.filter(pk=township_id)
+
+
 class Township(models.Model):
     code = models.CharField(_("division code"), max_length=12, unique=True)
     name = models.CharField(_("name"), max_length=30, unique=True)
     kind = models.CharField(_("kind"), max_length=10, blank=True)  # 街道 or 镇
     order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    objects = TownshipQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("township")

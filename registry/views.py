@@ -8,11 +8,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from zhenhai_so import jobs
+from zhenhai_so import dataversion, jobs
 from zhenhai_so.excel import export_response
 from zhenhai_so.pagination import paginate, querystring_without_page
 
@@ -45,13 +47,6 @@ from .tabs import tabs_for
 
 def _today() -> datetime.date:
     return timezone.localdate()
-
-
-def _townships_visible_to(user):
-    townships = Township.objects.all()
-    if user.scope_township_id is not None:
-        townships = townships.filter(pk=user.scope_township_id)
-    return townships
 
 
 def get_organisation_for(request, pk, *, write=False) -> Organisation:
@@ -97,7 +92,7 @@ def overview(request):
     active = Q(organisations__registered_on__lte=today) & (
         Q(organisations__dissolved_on__isnull=True) | Q(organisations__dissolved_on__gt=today)
     )
-    townships = _townships_visible_to(request.user).annotate(
+    townships = Township.objects.visible_to(request.user).annotate(
         legal=Count("organisations", filter=active & Q(organisations__org_type__in=LEGAL_TYPES)),
         filed=Count("organisations", filter=active & Q(organisations__org_type=OrgType.COMMUNITY)),
     )
@@ -137,7 +132,7 @@ def overview(request):
 @permission_required("zhenhai_so.view_reference", raise_exception=True)
 @require_GET
 def township_list(request):
-    townships = _townships_visible_to(request.user).annotate(
+    townships = Township.objects.visible_to(request.user).annotate(
         urban=Count("communities", filter=Q(communities__kind=Community.Kind.URBAN)),
         rural=Count("communities", filter=Q(communities__kind=Community.Kind.RURAL)),
     )
@@ -147,7 +142,7 @@ def township_list(request):
 @permission_required("zhenhai_so.view_reference", raise_exception=True)
 @require_GET
 def township_detail(request, pk):
-    township = get_object_or_404(_townships_visible_to(request.user), pk=pk)
+    township = get_object_or_404(Township.objects.visible_to(request.user), pk=pk)
     today = _today()
     communities = township.communities.annotate(
         org_count=Count(
@@ -228,33 +223,64 @@ def organisation_export(*, user, params: dict) -> jobs.Export:
 @permission_required("registry.view_organisation", raise_exception=True)
 @require_GET
 def organisation_list(request):
-    organisations = Organisation.objects.visible_to(request.user).for_list()
-    org_filter = OrganisationFilter(request.GET, queryset=organisations, user=request.user)
     if request.GET.get("export") == "xlsx":
-        if not request.user.has_perm("registry.export_organisation"):
-            raise PermissionDenied
-        if org_filter.qs.count() > jobs.background_rows():
-            query = request.GET.copy()
-            query.pop("export", None)
-            download = jobs.start_export(
-                user=request.user,
-                kind=organisation_export,
-                title=_("Organisations"),
-                params={"query": query.urlencode()},
-            )
-            jobs.message_queued(request, download)
-            return redirect("jobs:download_detail", pk=download.pk)
-        return export_response(
-            "organisations",
-            _("Organisations"),
-            ORGANISATION_EXPORT_HEADERS,
-            _organisation_rows(org_filter.qs),
+        return _organisation_list_export(request)
+    can_export = request.user.has_perm("registry.export_organisation")
+    querystring = querystring_without_page(request)
+
+    def render_parts() -> dict[str, str]:
+        org_filter = _organisation_filter(request)
+        page = paginate(request, org_filter.qs)
+        filter_context = {
+            "filter": org_filter,
+            "export": can_export,
+            "querystring": querystring,
+            "request": request,
+        }
+        return {
+            "filter_form": render_to_string("includes/filter_form.html", filter_context),
+            "results": render_to_string(
+                "registry/includes/organisation_results.html",
+                {"page": page, "querystring": querystring},
+            ),
+        }
+
+    # The filter form, the table and its pager depend on the data, the query, the user's
+    # township, the day (grades expire), the language and the export button only: kept under
+    # the data version, as the dashboard is, so a page asked for again reads no organisation.
+    query = sorted((key, values) for key, values in request.GET.lists())
+    inputs = (request.user.scope_township_id, can_export, _today(), get_language(), query)
+    parts = dataversion.cached("organisation-list", inputs, render_parts)
+    return render(request, "registry/organisation_list.html", parts)
+
+
+def _organisation_filter(request) -> OrganisationFilter:
+    organisations = Organisation.objects.visible_to(request.user).for_list()
+    return OrganisationFilter(request.GET, queryset=organisations, user=request.user)
+
+
+def _organisation_list_export(request):
+    """The filtered register as a workbook: at once when small, as a background export (with
+    its progress page) above ``jobs.background_rows()``."""
+    if not request.user.has_perm("registry.export_organisation"):
+        raise PermissionDenied
+    org_filter = _organisation_filter(request)
+    if org_filter.qs.count() > jobs.background_rows():
+        query = request.GET.copy()
+        query.pop("export", None)
+        download = jobs.start_export(
+            user=request.user,
+            kind=organisation_export,
+            title=_("Organisations"),
+            params={"query": query.urlencode()},
         )
-    page = paginate(request, org_filter.qs)
-    return render(
-        request,
-        "registry/organisation_list.html",
-        {"filter": org_filter, "page": page, "querystring": querystring_without_page(request)},
+        jobs.message_queued(request, download)
+        return redirect("jobs:download_detail", pk=download.pk)
+    return export_response(
+        "organisations",
+        _("Organisations"),
+        ORGANISATION_EXPORT_HEADERS,
+        _organisation_rows(org_filter.qs),
     )
 
 

@@ -3,6 +3,8 @@ import datetime
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from registry.filters import township_choices
+from registry.models import Township
 from zhenhai_so.forms import PortalForm, PortalModelForm, bootstrapify
 
 from .models import Milestone, QuarterlyIndicator
@@ -20,9 +22,12 @@ class ProgressFilterForm(PortalForm):
         label=_("Township"), queryset=None, required=False, empty_label=_("Whole district")
     )
 
-    def __init__(self, *args, townships, **kwargs):
+    def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["township"].queryset = townships
+        township = self.fields["township"]
+        township.queryset = Township.objects.visible_to(user)
+        # Shown from cached (id, name) rows; the queryset still validates what is sent.
+        township.widget.choices = [("", township.empty_label), *township_choices(user)]
         for field in self.fields.values():
             field.widget.attrs["class"] += " form-control-sm"
 

@@ -54,22 +54,17 @@ def _current_plan() -> Plan:
     return plan
 
 
-def _townships_for(user):
-    qs = Township.objects.all()
-    return qs if user.scope_township_id is None else qs.filter(pk=user.scope_township_id)
-
-
 def _scope(request, plan):
     """(filter form, as-of date, township or None). Township offices are held to their own
     township; asking for another one is a 404."""
-    townships = _townships_for(request.user)
+    townships = Township.objects.visible_to(request.user)
     wanted = request.GET.get("township")
     pk = wanted if wanted and wanted.isascii() and wanted.isdigit() else 0  # not "²"
     if wanted and not townships.filter(pk=pk).exists():
         raise Http404
     default = plan.default_as_of(_today())
     # Unfiltered, the date field shows the date the figures are for.
-    form = ProgressFilterForm(request.GET or None, townships=townships, initial={"as_of": default})
+    form = ProgressFilterForm(request.GET or None, user=request.user, initial={"as_of": default})
     as_of, township = None, None
     if form.is_valid():
         as_of, township = form.cleaned_data["as_of"], form.cleaned_data["township"]
@@ -212,7 +207,7 @@ def dashboard_export(*, user, params: dict) -> jobs.Export:
     gets its own township only, whatever the parameters say."""
     plan = Plan.objects.get(pk=params["plan"])
     as_of = datetime.date.fromisoformat(params["as_of"])
-    townships = _townships_for(user)
+    townships = Township.objects.visible_to(user)
     township = townships.filter(pk=params.get("township") or 0).first()
     if township is None and user.scope_township_id is not None:
         township = townships.first()
@@ -257,7 +252,7 @@ def _target_detail(request, pk, township_pk):
         return redirect(f"{url}?{query}" if query else url)
     form, as_of, township = _scope(request, plan)
     if township_pk is not None:
-        township = get_object_or_404(_townships_for(request.user), pk=township_pk)
+        township = get_object_or_404(Township.objects.visible_to(request.user), pk=township_pk)
     township_id = township.pk if township else None
     (progress,) = evaluate_cached([target], as_of=as_of, township_id=township_id)
     result = progress.result
@@ -291,7 +286,7 @@ def _target_detail(request, pk, township_pk):
             over_time.append((end, p.value, p.status))
     per_township = [
         (t, evaluate_cached([target], as_of=as_of, township_id=t.pk)[0])
-        for t in _townships_for(request.user)
+        for t in Township.objects.visible_to(request.user)
     ]
     chart = {
         "time": {"dates": [d.isoformat() for d, _v, _s in over_time],
@@ -375,7 +370,7 @@ def report_board(request):
     plan = _current_plan()
     today = _today()
     quarters = _quarters(plan, today)
-    townships = list(_townships_for(request.user))
+    townships = list(Township.objects.visible_to(request.user))
     reports = {
         (r.township_id, r.year, r.quarter): r
         for r in QuarterlyReport.objects.visible_to(request.user).filter(plan=plan)
