@@ -12,6 +12,7 @@ from evaluation.models import Evaluation
 from evaluation.resources import ITEM_CODES, EvaluationsKind
 from tests.evaluation.conftest import points_for_total
 from tests.factories import OrganisationFactory, indicator_system
+from tests.imports.conftest import watching
 from zhenhai_so.importing import export_workbook, run_import
 
 pytestmark = pytest.mark.django_db
@@ -109,16 +110,6 @@ def test_import_query_count_does_not_grow_with_the_rows(django_assert_max_num_qu
     assert plan.counts["new"] == 8
 
 
-class _WatchedKind(EvaluationsKind):
-    """Records the organisations validation had loaded by the time records are matched."""
-
-    loaded: set[str]
-
-    def load_existing(self, keys, ctx):
-        self.loaded = set(ctx["organisations"])
-        return super().load_existing(keys, ctx)
-
-
 def test_import_loads_only_the_organisations_named_in_the_file(django_assert_max_num_queries):
     """The organisations are looked up by the credit codes of the file, however many others the
     register holds (a table of all of them made an import slower as the register grew), and a
@@ -132,7 +123,7 @@ def test_import_loads_only_the_organisations_named_in_the_file(django_assert_max
         ["91330211MA2XXXXXXX", "2019-06-01", "评估中心", *points, "已公告"],
         [None, "2019-06-01", "评估中心", *points, "已公告"],
     ])  # fmt: skip
-    kind = _WatchedKind()
+    kind = watching(EvaluationsKind)()
     with CaptureQueriesContext(connection) as few:
         plan = run_import(kind, sheet, dry_run=True)
     assert kind.loaded == {code}

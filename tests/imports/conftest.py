@@ -12,6 +12,21 @@ ORG_HEADERS = [c.header for c in OrganisationsKind.columns]
 REPORT_HEADERS = [c.header for c in AnnualReportsKind.columns]
 
 
+def watching(kind_class):
+    """``kind_class`` recording, as ``loaded``, the credit codes of the organisations its
+    validation had loaded (``ctx["organisations"]``) by the time records are matched: a test
+    that an import looks up only the organisations its file names."""
+
+    class Watched(kind_class):
+        loaded: set[str] = frozenset()
+
+        def load_existing(self, keys, ctx):
+            self.loaded = set(ctx["organisations"])
+            return super().load_existing(keys, ctx)
+
+    return Watched
+
+
 def xlsx(rows, headers=ORG_HEADERS) -> io.BytesIO:
     """An in-memory .xlsx: the header row, then ``rows`` (lists, or dicts by header)."""
     workbook = Workbook()

@@ -14,7 +14,7 @@ from django.utils import translation
 from partybuilding.models import PartyOrganisation, Training
 from partybuilding.resources import PartyKind, TrainingsKind
 from tests.factories import OrganisationFactory, TrainingFactory
-from tests.imports.conftest import xlsx
+from tests.imports.conftest import watching, xlsx
 from zhenhai_so.importing import export_workbook, run_import
 
 pytestmark = pytest.mark.django_db
@@ -154,16 +154,6 @@ def test_a_township_office_imports_only_for_its_township(
     ]  # fmt: skip
 
 
-class _WatchedPartyKind(PartyKind):
-    """Records the organisations validation had loaded by the time records are matched."""
-
-    loaded: set[str]
-
-    def load_existing(self, keys, ctx):
-        self.loaded = set(ctx["organisations"])
-        return super().load_existing(keys, ctx)
-
-
 def test_only_the_organisations_covered_in_the_file_are_loaded(
     township, orgs, django_assert_max_num_queries
 ):
@@ -180,7 +170,7 @@ def test_only_the_organisations_covered_in_the_file_are_loaded(
         ],
         PARTY_HEADERS,
     )
-    kind = _WatchedPartyKind()
+    kind = watching(PartyKind)()
     with CaptureQueriesContext(connection) as few:
         plan = run_import(kind, sheet, dry_run=True)
     assert kind.loaded == {first, second, third}

@@ -17,7 +17,7 @@ from django.utils import translation
 from procurement.models import Project
 from procurement.resources import ProjectsKind
 from tests.factories import OrganisationFactory, ProjectFactory
-from tests.imports.conftest import xlsx
+from tests.imports.conftest import watching, xlsx
 from zhenhai_so.importing import export_workbook, run_import
 
 pytestmark = pytest.mark.django_db
@@ -210,16 +210,6 @@ def test_township_users_see_only_their_townships_organisations_and_projects(
     assert exported == []
 
 
-class _WatchedKind(ProjectsKind):
-    """Records the organisations validation had loaded by the time records are matched."""
-
-    loaded: set[str]
-
-    def load_existing(self, keys, ctx):
-        self.loaded = set(ctx["organisations"])
-        return super().load_existing(keys, ctx)
-
-
 def test_only_the_organisations_named_in_the_file_are_loaded(
     organisation, django_assert_max_num_queries
 ):
@@ -236,7 +226,7 @@ def test_only_the_organisations_named_in_the_file_are_loaded(
         ],
         HEADERS,
     )
-    kind = _WatchedKind()
+    kind = watching(ProjectsKind)()
     with CaptureQueriesContext(connection) as few:
         plan = run_import(kind, sheet, dry_run=True)
     assert kind.loaded == {code}
