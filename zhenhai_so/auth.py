@@ -1,11 +1,9 @@
 """Login helpers: the lock-out key, the password-age rule and the authentication backend."""
 
-import uuid
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
-from django.core.cache import cache
 from django.db import connections
 from django.utils import timezone
 
@@ -60,21 +58,17 @@ class PortalBackend(ModelBackend):
         return user_obj._perm_cache
 
     def _cached_permissions(self, user_obj) -> set[str]:
-        version = cache.get(PERMISSIONS_VERSION_KEY) if dataversion.usable() else None
-        if version is None:
-            if dataversion.usable():
-                cache.add(PERMISSIONS_VERSION_KEY, uuid.uuid4().hex, None)
-            return ModelBackend.get_all_permissions(self, user_obj)
-        key = f"auth:perms:{version}:{user_obj.pk}:{int(user_obj.is_superuser)}"
-        permissions = cache.get(key)
-        if permissions is None:
-            permissions = ModelBackend.get_all_permissions(self, user_obj)
-            cache.set(key, permissions, PERMISSIONS_TTL)
-        return permissions
+        return dataversion.cached(
+            "permissions",
+            (user_obj.pk, user_obj.is_superuser),
+            lambda: ModelBackend.get_all_permissions(self, user_obj),
+            version_key=PERMISSIONS_VERSION_KEY,
+            timeout=PERMISSIONS_TTL,
+        )
 
 
 def _renew_permissions_version() -> None:
-    cache.set(PERMISSIONS_VERSION_KEY, uuid.uuid4().hex, None)
+    dataversion.bump(PERMISSIONS_VERSION_KEY)
 
 
 def bump_permissions(sender=None, using="default", **kwargs) -> None:

@@ -56,17 +56,18 @@ def watched_tables() -> frozenset[str]:
     return _watched_tables
 
 
-def bump() -> None:
-    """Give the data a new version: every cached value is out of date."""
-    cache.set(VERSION_KEY, uuid.uuid4().hex, None)
+def bump(key: str = VERSION_KEY) -> None:
+    """Give the data (or what ``key`` names) a new version: every value cached under the old
+    one is out of date."""
+    cache.set(key, uuid.uuid4().hex, None)
 
 
-def data_version() -> str | None:
+def data_version(key: str = VERSION_KEY) -> str | None:
     """The current version, or None when values must not be cached (cache unreachable)."""
-    version = cache.get(VERSION_KEY)
+    version = cache.get(key)
     if version is None:
-        cache.add(VERSION_KEY, uuid.uuid4().hex, None)
-        version = cache.get(VERSION_KEY)
+        cache.add(key, uuid.uuid4().hex, None)
+        version = cache.get(key)
     return version
 
 
@@ -105,10 +106,10 @@ def usable(using: str = "default") -> bool:
     return not connections[using].in_atomic_block
 
 
-def current() -> str | None:
+def current(key: str = VERSION_KEY) -> str | None:
     """The version to cache under now, or None when nothing may be cached (inside a
     transaction, or the cache unreachable)."""
-    return data_version() if usable() else None
+    return data_version(key) if usable() else None
 
 
 def ttl() -> int:
@@ -117,13 +118,15 @@ def ttl() -> int:
     return LOCAL_TTL if isinstance(caches["default"], LocMemCache) else RESULT_TTL
 
 
-def cached(name: str, parts, compute):
+def cached(name: str, parts, compute, *, version_key: str = VERSION_KEY, timeout=None):
     """``compute()``, a picklable value made from the watched data only, kept in the cache under
-    the data version (so a change shows at once); computed afresh inside transactions and when
-    the cache cannot be reached. ``parts`` name the value's inputs other than the data (a date,
-    a township, the language, a query string); the key holds their digest, so it stays short
-    whatever a query string holds."""
-    version = current()
+    the data version (so a change shows at once) for ``timeout`` seconds at most (``ttl()`` by
+    default); computed afresh inside transactions and when the cache cannot be reached.
+    ``parts`` name the value's inputs other than the data (a date, a township, the language, a
+    query string); the key holds their digest, so it stays short whatever a query string holds.
+    ``version_key`` names another version than the data's, replaced by ``bump(version_key)``
+    (the permission sets of ``zhenhai_so.auth``)."""
+    version = current(version_key)
     if version is None:
         return compute()
     inputs = "\x1f".join(str(part) for part in parts).encode()
@@ -131,5 +134,5 @@ def cached(name: str, parts, compute):
     value = cache.get(key)
     if value is None:
         value = compute()
-        cache.set(key, value, ttl())
+        cache.set(key, value, ttl() if timeout is None else timeout)
     return value
