@@ -208,9 +208,7 @@ def _organisation_rows(queryset):
 def organisation_export(*, user, params: dict) -> jobs.Export:
     """The organisation list's export as a background job: the list's filter from the query
     string in ``params``, scoped to the user who asked."""
-    organisations = Organisation.objects.visible_to(user).for_list()
-    query = QueryDict(params.get("query", ""))
-    queryset = OrganisationFilter(query, queryset=organisations, user=user).qs
+    queryset = _organisation_filter(QueryDict(params.get("query", "")), user).qs
     sheet = jobs.Sheet(
         _("Organisations"),
         ORGANISATION_EXPORT_HEADERS,
@@ -229,7 +227,7 @@ def organisation_list(request):
     querystring = querystring_without_page(request)
 
     def render_parts() -> dict[str, str]:
-        org_filter = _organisation_filter(request)
+        org_filter = _organisation_filter(request.GET, request.user)
         page = paginate(request, org_filter.qs)
         filter_context = {
             "filter": org_filter,
@@ -254,9 +252,11 @@ def organisation_list(request):
     return render(request, "registry/organisation_list.html", parts)
 
 
-def _organisation_filter(request) -> OrganisationFilter:
-    organisations = Organisation.objects.visible_to(request.user).for_list()
-    return OrganisationFilter(request.GET, queryset=organisations, user=request.user)
+def _organisation_filter(query, user) -> OrganisationFilter:
+    """The register list's filter of ``query`` over the organisations ``user`` may see: the
+    page, its export and the background export read the same rows."""
+    organisations = Organisation.objects.visible_to(user).for_list()
+    return OrganisationFilter(query, queryset=organisations, user=user)
 
 
 def _organisation_list_export(request):
@@ -264,7 +264,7 @@ def _organisation_list_export(request):
     its progress page) above ``jobs.background_rows()``."""
     if not request.user.has_perm("registry.export_organisation"):
         raise PermissionDenied
-    org_filter = _organisation_filter(request)
+    org_filter = _organisation_filter(request.GET, request.user)
     if org_filter.qs.count() > jobs.background_rows():
         query = request.GET.copy()
         query.pop("export", None)
