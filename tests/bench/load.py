@@ -29,6 +29,7 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
 
 from tests.bench.bench_pages import _user, pages, second_factor  # noqa: E402
+from tests.bench.report import vacuum  # noqa: E402
 from zhenhai_so.roles import Role  # noqa: E402
 
 PORT = 8765
@@ -95,19 +96,6 @@ def parse(output: str) -> dict:
     }
 
 
-def vacuum() -> None:
-    """VACUUM (ANALYZE) the database first, as ``make bench`` does: with autovacuum off (the
-    bench machine) the rolled-back imports of a benchmark run leave dead rows behind, and the
-    register's count of 20,000 rows then reads 90,000 (18 -> 32 ms)."""
-    from django.db import connection
-
-    connection.ensure_connection()
-    connection.connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM (ANALYZE)")
-    connection.close()
-
-
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=20)
@@ -119,7 +107,7 @@ def main():
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed (apt-get install wrk)")
-    vacuum()
+    vacuum(os.environ["DATABASE_URL"])
     cookies = {
         "staff": session_cookie(_user("bench_staff", Role.BUREAU_STAFF)),
         "leader": session_cookie(_user("bench_leader", Role.LEADER)),

@@ -47,11 +47,13 @@ def database_exists(name: str) -> bool:
         return bool(conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone())
 
 
-def vacuum(database: str) -> None:
-    """VACUUM (ANALYZE) the database before it is measured: with autovacuum off (as on the bench
-    machine) the rolled-back imports of an earlier run leave dead rows that slow every page."""
-    print(f"  {database}: VACUUM (ANALYZE)", file=sys.stderr, flush=True)
-    with psycopg.connect(f"{SERVER}/{database}", autocommit=True) as conn:
+def vacuum(url: str) -> None:
+    """VACUUM (ANALYZE) the database at ``url`` before it is measured (``make bench`` and
+    ``make load``): with autovacuum off (as on the bench machine) the rolled-back imports of an
+    earlier run leave dead rows that slow every page (the register's count of 20,000 rows then
+    reads 90,000: 18 -> 32 ms)."""
+    print(f"  {url.rsplit('/', 1)[-1]}: VACUUM (ANALYZE)", file=sys.stderr, flush=True)
+    with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("VACUUM (ANALYZE)")
 
 
@@ -175,7 +177,7 @@ def main():
             "make bench-data BENCH_DB=zhenhai_bench100k BENCH_ORGS=100000"
         )
     for database in args.databases:
-        vacuum(database)
+        vacuum(f"{SERVER}/{database}")
     pages = [run(d, "bench_pages", "--runs", str(args.runs))[0] for d in args.databases]
     rows = page_rows(pages)
     if not args.pages_only:
