@@ -1,8 +1,8 @@
 """Benchmark data of the plan (``generate_bench_data``): the demo's milestones, every township's
 quarterly reports 2018Q3–2020Q4 through the same services as the demo (filed, submitted, some
-returned and resubmitted, most accepted), and the snapshots the beat task stores at each quarter
-end, so the dashboard and the target pages read what they read in production. The pages
-themselves are measured by ``tests/bench/bench_pages.py`` (the dashboard and target pages)."""
+returned and resubmitted, most accepted), and the stored series of every target, as the
+refresh task computes them, so the dashboard and the target pages read what they read in
+production. The pages themselves are measured by ``tests/bench/bench_pages.py``."""
 
 from registry.models import Township
 from zhenhai_so.models import User
@@ -11,7 +11,7 @@ from zhenhai_so.services import user_create
 
 from . import services
 from .demo import EVIDENCE, MILESTONES_DONE, _township_reports
-from .models import Milestone, Plan, quarter_end
+from .models import Milestone, Plan
 
 PASSWORD = "Bench-Pass-2024"
 
@@ -46,16 +46,4 @@ def generate(*, rng, orgs: int):
         user = _user(f"bench_office_{township.code}", Role.TOWNSHIP_OFFICE, township)
         reports += _township_reports(plan, township, user, staff, rng)
     yield f"targets: {len(MILESTONES_DONE)} milestones done, {reports} quarterly reports"
-    # Every quarter end of the plan, as the beat task stores them (``snapshot_quarter_end``), not
-    # only those with township reports: the target pages read their value over time from these,
-    # and a missing 2018-03-31 was computed afresh on every cold target page.
-    ends = [
-        quarter_end(y, q)
-        for y in plan.years
-        for q in (1, 2, 3, 4)
-        if plan.starts_on <= quarter_end(y, q) <= plan.ends_on
-    ]
-    snapshots = sum(services.snapshot_store(plan=plan, as_of=day) for day in ends)
-    if plan.baseline_date not in ends:
-        snapshots += services.snapshot_store(plan=plan, as_of=plan.baseline_date)
-    yield f"targets: {snapshots} snapshots (quarter ends and the baseline date)"
+    yield f"targets: {services.series_refresh()} stored values"

@@ -1,6 +1,7 @@
 import datetime
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from registry.filters import township_choices
@@ -30,6 +31,12 @@ class ProgressFilterForm(PortalForm):
         township.widget.choices = [("", township.empty_label), *township_choices(user)]
         for field in self.fields.values():
             field.widget.attrs["class"] += " form-control-sm"
+
+    def clean_as_of(self):
+        as_of = self.cleaned_data["as_of"]
+        if as_of and as_of > timezone.localdate():
+            raise forms.ValidationError(_("The date cannot be later than today."))
+        return as_of
 
 
 def _field_for(indicator: QuarterlyIndicator, label: str) -> forms.Field:

@@ -1,31 +1,26 @@
-"""The metric functions that targets name (TARGETS.md, "The targets").
+"""The metrics that targets name (``Target.metric``), each defined twice over the same rule: as a
+direct computation for one date and scope (``Metric.compute``: SQL counts over the records behind
+the number, which the target page lists and ``refresh_targets --verify`` compares), and as a whole
+series (``Metric.series``: every date from the plan's start on, swept from a few queries, which
+the refresh stores and every page reads). ``docs/targets.md`` gives each definition and the rules
+of what counts on a date; the two computations must agree on every date (a test and
+``--verify`` check it).
 
-Each metric is registered under a name with ``@metric("name")`` and called as
-``fn(target=..., as_of=date, township_id=None | id, year=None | Y)``; it returns a
-:class:`MetricResult` with the value, its numerator and denominator, and the (lazy) queryset of the
-records behind the number, annotated with ``meets`` where a record does or does not count.
-
-Counting happens in the database (conditional counts, ``Exists``), so the number of queries does
-not depend on the number of organisations. Metrics that read the evaluation, procurement or
-party-building apps return "no data" until those models exist (``_model``), never a made-up
-number.
+A metric declares the models it reads (a change to them refreshes its targets) and its
+parameters (checked at start-up by a system check, so a typo fails loudly).
 """
 
-import contextlib
-import contextvars
 import datetime
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.apps import apps
 from django.db.models import (
-    Avg,
     BooleanField,
     Case,
     Count,
     Exists,
-    FilteredRelation,
     OuterRef,
     Q,
     QuerySet,
@@ -34,28 +29,58 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from evaluation.models import Evaluation
+from partybuilding.models import (
+    DemonstrationSite,
+    InstructorAssignment,
+    PartyOrganisation,
+    Training,
+    TrainingEnrolment,
+)
+from procurement.models import Award, Brand, PerformanceEvaluation, Project
 from registry.models import (
     LEGAL_TYPES,
     AnnualReport,
     Community,
+    Decoupling,
     Inspection,
     ListEntry,
     Organisation,
     OrgType,
+    Sector,
     Township,
     annual_report_due_date,
 )
 
-from .models import Milestone, Population, QuarterlyReport, QuarterlyValue
+from .models import Milestone, Population, QuarterlyReport, QuarterlyValue, quarter_end
+from .series import (
+    ONE_DAY,
+    Point,
+    SeriesKey,
+    Steps,
+    Window,
+    clip,
+    intersect,
+    segments,
+    steps_of,
+    sweep,
+    union,
+)
 
 HUNDRED = Decimal(100)
+DISTRICT_ONLY = _("This target is kept for the district as a whole, not per township.")
+NOT_DUE = _("The annual reports of this year are not yet due.")
 
 
 @dataclass
 class MetricResult:
-    """A computed number with what it is made of. ``value`` None means "no data"."""
+    """A number computed directly for one date and scope, with what it is made of and the
+    records behind it (annotated ``meets`` where a record does or does not count). ``value``
+    None means "no data"."""
 
     value: Decimal | None
     numerator: Decimal | None = None
@@ -64,63 +89,81 @@ class MetricResult:
     record_kind: str = ""
     extras: dict = field(default_factory=dict)
     note: str = ""
-    # How many records ``records`` lists, when counted anyway (spares the page its COUNT).
-    records_count: int | None = None
 
     @property
     def no_data(self) -> bool:
         return self.value is None
 
 
-MetricFunction = Callable[..., MetricResult]
-METRICS: dict[str, MetricFunction] = {}
+@dataclass(frozen=True)
+class Param:
+    """A parameter a metric takes from ``Target.params``."""
+
+    name: str
+    label: str
+    choices: tuple = ()  # allowed values; empty: a whole number (or, for "code", any code)
+    required: bool = True
+    kind: str = "number"  # "number", "choice" (given choices) or "code" (a quarterly figure)
 
 
-def metric(name: str):
-    """Register a metric function under the name targets use in ``Target.metric``."""
+@dataclass
+class Metric:
+    name: str
+    label: str
+    reads: tuple  # the models whose changes refresh the targets naming this metric
+    record_kind: str
+    params: tuple[Param, ...] = ()
+    district_only: bool = False
+    compute: Callable | None = None  # (target, *, as_of, township_id, year) -> MetricResult
+    series: Callable | None = None  # (target, window) -> {(township id, year): steps}
 
-    def register(fn: MetricFunction) -> MetricFunction:
-        METRICS[name] = fn
+    def direct(self, fn):
+        self.compute = fn
         return fn
 
-    return register
+    def swept(self, fn):
+        self.series = fn
+        return fn
+
+    def check(self, params: dict, codes=None) -> list[str]:
+        """What is wrong with a target's parameters for this metric (empty: nothing); ``codes``:
+        the figures of the plan's quarterly form, for parameters naming one."""
+        problems = []
+        known = {p.name for p in self.params}
+        for p in self.params:
+            value = params.get(p.name)
+            if value is None:
+                if p.required:
+                    problems.append(f"missing parameter {p.name!r}")
+            elif p.choices and value not in p.choices:
+                problems.append(f"{p.name}={value!r} is not one of {list(p.choices)}")
+            elif p.kind == "number" and not p.choices and not str(value).isdigit():
+                problems.append(f"{p.name}={value!r} is not a whole number")
+            elif p.kind == "code" and codes is not None and value not in codes:
+                problems.append(f"{p.name}={value!r} is not a figure of the plan's quarterly form")
+        problems += [f"unknown parameter {name!r}" for name in set(params) - known]
+        return problems
 
 
-# Annual metrics that can count all plan years at once: ``fn(target=..., windows=[(year,
-# as_of), ...])`` leaves the counts in the ``sharing()`` memo, where the metric finds them.
-PREFETCH: dict[str, Callable] = {}
+METRICS: dict[str, Metric] = {}
 
 
-def prefetch(target, windows) -> None:
-    """Before an annual target's plan years are computed one by one (``windows``: the (year,
-    as-of date) pairs it will be called with), let its metric count them all at once."""
-    fn = PREFETCH.get(target.metric)
-    if fn is not None and _SHARED.get() is not None and not _RECORDS_ONLY.get():
-        fn(target=target, windows=windows)
+def register(metric: Metric) -> Metric:
+    METRICS[metric.name] = metric
+    return metric
 
 
 def compute(target, *, as_of: datetime.date, township_id=None, year=None) -> MetricResult:
-    """The target's metric as of the date, for the district or one township."""
-    fn = METRICS[target.metric]
-    return fn(target=target, as_of=as_of, township_id=township_id, year=year)
+    """The target's metric computed directly as of the date, for the district or one township
+    (and, for an annual target, one plan year)."""
+    metric = METRICS[target.metric]
+    if township_id is not None and metric.district_only:
+        return no_data(DISTRICT_ONLY)
+    return metric.compute(target, as_of=as_of, township_id=township_id, year=year)
 
 
 def no_data(note="", **extras) -> MetricResult:
     return MetricResult(value=None, note=str(note), extras=extras)
-
-
-def _model(app_label: str, name: str):
-    """A model of another app, or None while that app has not landed yet."""
-    if not apps.is_installed(app_label):
-        return None
-    try:
-        return apps.get_model(app_label, name)
-    except LookupError:
-        return None
-
-
-NOT_YET = _("The data for this target is not in the portal yet.")
-DISTRICT_ONLY = _("This target is kept for the district as a whole, not per township.")
 
 
 def percent(numerator, denominator) -> Decimal | None:
@@ -129,356 +172,525 @@ def percent(numerator, denominator) -> Decimal | None:
     return Decimal(numerator) * HUNDRED / Decimal(denominator)
 
 
-# While set, share metrics build their record lists without counting them (the target page takes
-# the numbers from the cached progress and only needs the records).
-_RECORDS_ONLY = contextvars.ContextVar("targets_records_only", default=False)
-
-
-@contextlib.contextmanager
-def records_only():
-    token = _RECORDS_ONLY.set(True)
-    try:
-        yield
-    finally:
-        _RECORDS_ONLY.reset(token)
-
-
-# While ``sharing()`` is on, metrics that read the same rows for different targets keep what
-# they counted here (one dashboard or target page), keyed by what they counted.
-_SHARED = contextvars.ContextVar("targets_shared_counts", default=None)
-
-
-@contextlib.contextmanager
-def sharing():
-    if _SHARED.get() is not None:  # already on: keep the outer memo
-        yield
-        return
-    token = _SHARED.set({})
-    try:
-        yield
-    finally:
-        _SHARED.reset(token)
-
-
-def _share_records(population: QuerySet, meets) -> QuerySet:
+def _meets(population: QuerySet, condition) -> QuerySet:
     return population.annotate(
-        meets=Case(When(meets, then=Value(True)), default=Value(False), output_field=BooleanField())
+        meets=Case(
+            When(condition, then=Value(True)), default=Value(False), output_field=BooleanField()
+        )
     )
 
 
-def _share(population: QuerySet, meets, *, kind: str) -> MetricResult:
-    """Share (in %) of ``population`` meeting the condition, in one query; records annotated."""
-    # Annotate first, then count on the annotation: a condition holding an OuterRef to another
-    # annotation is not resolved inside an aggregate's filter.
-    records = _share_records(population, meets)
-    if _RECORDS_ONLY.get():
-        return MetricResult(value=None, records=records, record_kind=kind)
+def _share(population: QuerySet, condition, *, kind: str, **extras) -> MetricResult:
+    """Share (%) of ``population`` meeting the condition, counted over the records listed."""
+    records = _meets(population, condition)
     totals = records.aggregate(n=Count("pk"), m=Count("pk", filter=Q(meets=True)))
-    if not totals["n"]:
-        return MetricResult(
-            value=None, numerator=0, denominator=0, records=records, record_kind=kind
-        )
     return MetricResult(
         value=percent(totals["m"], totals["n"]),
         numerator=Decimal(totals["m"]),
         denominator=Decimal(totals["n"]),
         records=records,
         record_kind=kind,
-        records_count=totals["n"],
-    )
-
-
-def _flagged(queryset: QuerySet, ids) -> QuerySet:
-    """Annotate ``meets`` from a set of ids already known (small populations only)."""
-    return queryset.annotate(
-        meets=Case(
-            When(pk__in=list(ids), then=Value(True)),
-            default=Value(False),
-            output_field=BooleanField(),
-        )
-    )
-
-
-def _year_window(as_of: datetime.date, year: int | None) -> tuple[datetime.date, datetime.date]:
-    """First day of the year and the last day counted: 31 Dec, or the as-of date if earlier."""
-    year = year or as_of.year
-    return datetime.date(year, 1, 1), min(as_of, datetime.date(year, 12, 31))
-
-
-# ---------------------------------------------------------------------------------------------
-# The register
-
-
-def _organisations(township_id):
-    qs = Organisation.objects.all()
-    return qs if township_id is None else qs.filter(township_id=township_id)
-
-
-def legal(as_of: datetime.date, township_id=None) -> QuerySet:
-    return _organisations(township_id).legal_on(as_of)
-
-
-@metric("legal_count")
-def legal_count(*, target, as_of, township_id=None, year=None) -> MetricResult:
-    """R1: legal SOs on the date, split by type."""
-    qs = legal(as_of, township_id)
-    if _RECORDS_ONLY.get():
-        return MetricResult(value=None, records=qs, record_kind="organisation")
-    if _SHARED.get() is not None:  # every township at once, shared with R2 and annual facts
-        counts = _legal_counts(as_of)
-        rows = counts.values() if township_id is None else [counts.get(township_id, {})]
-        by_type = {t.value: sum(row.get(t.value, 0) for row in rows) for t in LEGAL_TYPES}
-        total = sum(by_type.values())
-    else:
-        by_type = qs.aggregate(
-            **{t.value: Count("pk", filter=Q(org_type=t)) for t in LEGAL_TYPES},
-        )
-        total = sum(by_type.values())
-    return MetricResult(
-        value=Decimal(total),
-        numerator=Decimal(total),
-        records=qs,
-        record_kind="organisation",
-        records_count=total,
-        extras={"by_type": {str(OrgType(t).label): n for t, n in by_type.items()}},
-    )
-
-
-def _legal_counts(as_of: datetime.date) -> dict:
-    """Legal SOs on the date per township and type, in one query (kept while ``sharing()`` is
-    on: R1 district-wide and per township, R2 and the annual facts read it)."""
-    memo = _SHARED.get()
-    key = ("legal_counts", as_of)
-    if memo is not None and key in memo:
-        return memo[key]
-    rows = (
-        legal(as_of)
-        .values("township_id")
-        .annotate(**{t.value: Count("pk", filter=Q(org_type=t)) for t in LEGAL_TYPES})
-        .order_by()
-    )
-    counts = {row.pop("township_id"): row for row in rows}
-    if memo is not None:
-        memo[key] = counts
-    return counts
-
-
-def population_of(year: int, kind: str) -> Population | None:
-    """The newest figure of that kind for the year or an earlier one."""
-    return Population.objects.filter(kind=kind, year__lte=year).order_by("-year").first()
-
-
-@metric("legal_per_10k")
-def legal_per_10k(*, target, as_of, township_id=None, year=None) -> MetricResult:
-    """R2: legal SOs per 10,000 registered (户籍) people; the resident count is shown beside it."""
-    if township_id is not None:
-        return no_data(_("Population figures are kept for the district only."))
-    kind = target.params.get("population_kind", Population.Kind.REGISTERED)
-    pop = population_of(as_of.year, kind)
-    if pop is None:
-        return no_data(_("No population figure for this year."))
-    qs = legal(as_of)
-    if _SHARED.get() is not None:
-        count = sum(sum(row.values()) for row in _legal_counts(as_of).values())
-    else:
-        count = qs.count()
-    per = Decimal(pop.count) / Decimal(10000)
-    resident = population_of(as_of.year, Population.Kind.RESIDENT)
-    extras = {"population": pop.count, "population_year": pop.year, "population_source": pop.source}
-    if resident:
-        extras["resident_population"] = resident.count
-        extras["per_10k_resident"] = round(Decimal(count) * 10000 / resident.count, 2)
-    return MetricResult(
-        value=Decimal(count) / per,
-        numerator=Decimal(count),
-        denominator=per,
-        records=qs,
-        record_kind="organisation",
         extras=extras,
     )
 
 
-@metric("legal_growth")
-def legal_growth(*, target, as_of, township_id=None, year=None) -> MetricResult:
-    """R3: growth (%) of legal SOs from 31 Dec of the previous year to the end of year Y (or the
-    as-of date while the year runs)."""
-    start, end = _year_window(as_of, year)
-    before = start - datetime.timedelta(days=1)
-    qs = _organisations(township_id).legal()
-    counts = qs.aggregate(
-        now=Count("pk", filter=_active_q(end)), then=Count("pk", filter=_active_q(before))
+def _count(records: QuerySet, kind: str, **extras) -> MetricResult:
+    n = Decimal(records.count())
+    return MetricResult(value=n, numerator=n, records=records, record_kind=kind, extras=extras)
+
+
+def _share_point(counts: dict, **extras) -> Point:
+    n, m = counts.get("n", 0), counts.get("m", 0)
+    return Point(percent(m, n), Decimal(m), Decimal(n), extras)
+
+
+def _count_point(counts: dict, **extras) -> Point:
+    n = Decimal(counts.get("n", 0))
+    return Point(n, n, None, extras)
+
+
+def _year_start(year: int) -> datetime.date:
+    return datetime.date(year, 1, 1)
+
+
+def _year_end(year: int) -> datetime.date:
+    return datetime.date(year, 12, 31)
+
+
+def _years(target, window: Window) -> list[int]:
+    return [y for y in target.plan_years if _year_start(y) <= window.last]
+
+
+def _per_year(target, window: Window, one_year: Callable) -> dict[SeriesKey, Steps]:
+    """An annual target's series: ``one_year(year, window of that year)`` for each plan year,
+    from 1 January of the year on."""
+    out: dict = {}
+    for year in _years(target, window):
+        out.update(one_year(year, _window_from(window, _year_start(year))))
+    return out
+
+
+def _window_from(window: Window, first: datetime.date, last=None) -> Window:
+    return Window(
+        first=first,
+        last=min(window.last, last) if last else window.last,
+        townships=window.townships,
+        memo=window.memo,
     )
-    if not counts["then"]:
-        return no_data()
-    return MetricResult(
-        value=(Decimal(counts["now"]) / Decimal(counts["then"]) - 1) * HUNDRED,
-        numerator=Decimal(counts["now"]),
-        denominator=Decimal(counts["then"]),
-        records=qs.active_on(end).filter(registered_on__gt=before),
+
+
+def _district_only(computed: dict[SeriesKey, Steps]) -> dict[SeriesKey, Steps]:
+    return {key: steps for key, steps in computed.items() if key[0] is None}
+
+
+# ---------------------------------------------------------------------------------------------
+# The register: what every register-based metric reads, once per refresh
+
+REGISTER = (Organisation,)
+
+
+def _organisations(window: Window) -> list:
+    return window.once(
+        "organisations",
+        lambda: list(
+            Organisation.objects.values_list(
+                "pk",
+                "township_id",
+                "community_id",
+                "org_type",
+                "registered_on",
+                "dissolved_on",
+                "credit_code_valid",
+                "sector",
+                "decoupling",
+                "decoupled_on",
+                named=True,
+            )
+        ),
+    )
+
+
+def legal_span(org) -> list:
+    """The days the organisation is a legal SO: [registered on, dissolved on)."""
+    if org.org_type not in LEGAL_TYPES or org.registered_on is None:
+        return []
+    if org.dissolved_on is not None and org.dissolved_on <= org.registered_on:
+        return []
+    return [(org.registered_on, org.dissolved_on)]
+
+
+def _legal(window: Window) -> list:
+    """(organisation, its legal span) of every organisation that is ever a legal SO."""
+    return window.once(
+        "legal",
+        lambda: [(o, span) for o in _organisations(window) for span in legal_span(o)],
+    )
+
+
+def _scope(queryset: QuerySet, township_id, field_name: str = "township_id") -> QuerySet:
+    return queryset if township_id is None else queryset.filter(**{field_name: township_id})
+
+
+def legal(as_of: datetime.date, township_id=None) -> QuerySet:
+    return _scope(Organisation.objects.legal_on(as_of), township_id)
+
+
+def _share_items(window: Window, meets: Callable[[object], list]) -> list:
+    """Items of a share over legal SOs: each counts in the denominator while legal and in the
+    numerator while also meeting the condition (``meets(org)``: the intervals it does)."""
+    items = []
+    for org, span in _legal(window):
+        items.append((org.township_id, span[0], span[1], {"n": 1}))
+        for a, b in intersect([span], meets(org)):
+            items.append((org.township_id, a, b, {"m": 1}))
+    return items
+
+
+def _legal_share_series(window: Window, meets: Callable[[object], list]) -> dict:
+    return steps_of(sweep(_share_items(window, meets), window), lambda c, d, s: _share_point(c))
+
+
+ALWAYS = [(datetime.date.min, None)]
+NEVER: list = []
+
+# --- R1 ---------------------------------------------------------------------------------------
+
+legal_count = register(
+    Metric(
+        "legal_count",
+        _("Legal social organisations, by type"),
+        reads=REGISTER,
         record_kind="organisation",
-        extras={"from": before, "to": end},
+    )
+)
+
+
+def _type_labels(by_type: dict) -> dict:
+    return {str(OrgType(t).label): by_type.get(t, 0) for t in LEGAL_TYPES}
+
+
+@legal_count.direct
+def _legal_count(target, *, as_of, township_id=None, year=None):
+    qs = legal(as_of, township_id)
+    by_type = qs.aggregate(**{t.value: Count("pk", filter=Q(org_type=t)) for t in LEGAL_TYPES})
+    total = Decimal(sum(by_type.values()))
+    return MetricResult(
+        value=total,
+        numerator=total,
+        records=qs,
+        record_kind="organisation",
+        extras={"by_type": _type_labels(by_type)},
     )
 
 
-def _active_q(date: datetime.date) -> Q:
-    return Q(registered_on__lte=date) & (Q(dissolved_on__isnull=True) | Q(dissolved_on__gt=date))
+def _legal_totals(window: Window) -> dict:
+    items = [(org.township_id, a, b, {"n": 1, org.org_type: 1}) for org, (a, b) in _legal(window)]
+    return sweep(items, window)
 
 
-@metric("credit_code_valid")
-def credit_code_valid(*, target, as_of, township_id=None, year=None) -> MetricResult:
-    """R4: legal SOs holding a valid GB 32100 code. The check characters cannot be computed in
-    SQL, so each organisation stores the answer (``Organisation.credit_code_valid``, kept on
-    save, by the bulk writes of imports and by its migration)."""
+@legal_count.swept
+def _legal_count_series(target, window):
+    def point(counts, day, scope):
+        return _count_point(counts, by_type=_type_labels(counts))
+
+    return steps_of(_legal_totals(window), point)
+
+
+# --- R2 ---------------------------------------------------------------------------------------
+
+legal_per_10k = register(
+    Metric(
+        "legal_per_10k",
+        _("Legal social organisations per 10,000 people"),
+        reads=(Organisation, Population),
+        record_kind="organisation",
+        params=(
+            Param(
+                "population_kind",
+                _("population"),
+                choices=tuple(Population.Kind.values),
+                required=False,
+            ),
+        ),
+        district_only=True,
+    )
+)
+
+
+def _populations() -> dict[str, list[tuple[int, int, str]]]:
+    """(year, count, source) per kind, newest year first."""
+    out: dict = {}
+    for p in Population.objects.order_by("-year"):
+        out.setdefault(p.kind, []).append((p.year, p.count, p.source))
+    return out
+
+
+def _population_of(populations: dict, kind: str, year: int):
+    """The newest figure of the kind for the year or an earlier one."""
+    return next((p for p in populations.get(kind, []) if p[0] <= year), None)
+
+
+def _per_10k_point(count, year, kind, populations) -> Point:
+    pop = _population_of(populations, kind, year)
+    if pop is None:
+        return Point(None, extras={"note": str(_("No population figure for this year."))})
+    per = Decimal(pop[1]) / Decimal(10000)
+    extras = {"population": pop[1], "population_year": pop[0], "population_source": pop[2]}
+    resident = _population_of(populations, Population.Kind.RESIDENT, year)
+    if resident:
+        extras["resident_population"] = resident[1]
+        extras["per_10k_resident"] = round(Decimal(count) * 10000 / resident[1], 2)
+    return Point(Decimal(count) / per, Decimal(count), per, extras)
+
+
+def _population_kind(target) -> str:
+    return target.params.get("population_kind", Population.Kind.REGISTERED)
+
+
+@legal_per_10k.direct
+def _legal_per_10k(target, *, as_of, township_id=None, year=None):
+    qs = legal(as_of)
+    point = _per_10k_point(qs.count(), as_of.year, _population_kind(target), _populations())
+    return MetricResult(
+        value=point.value,
+        numerator=point.numerator,
+        denominator=point.denominator,
+        records=qs,
+        record_kind="organisation",
+        extras=point.extras,
+    )
+
+
+@legal_per_10k.swept
+def _legal_per_10k_series(target, window):
+    populations = _populations()
+    kind = _population_kind(target)
+    new_years = [_year_start(y) for y in range(window.first.year + 1, window.last.year + 1)]
+    items = [(org.township_id, a, b, {"n": 1}) for org, (a, b) in _legal(window)]
+    totals = sweep(items, window, breaks=new_years)
+    return _district_only(
+        steps_of(
+            totals, lambda c, day, s: _per_10k_point(c.get("n", 0), day.year, kind, populations)
+        )
+    )
+
+
+# --- R3 ---------------------------------------------------------------------------------------
+
+legal_growth = register(
+    Metric(
+        "legal_growth",
+        _("Growth of legal social organisations over the year"),
+        reads=REGISTER,
+        record_kind="organisation",
+    )
+)
+
+
+def _active_q(day: datetime.date) -> Q:
+    return Q(registered_on__lte=day) & (Q(dissolved_on__isnull=True) | Q(dissolved_on__gt=day))
+
+
+def _growth_point(now, then, start, end) -> Point:
+    extras = {"from": start - ONE_DAY, "to": end}
+    if not then:
+        return Point(None, Decimal(now), Decimal(then), extras)
+    return Point((Decimal(now) / Decimal(then) - 1) * HUNDRED, Decimal(now), Decimal(then), extras)
+
+
+@legal_growth.direct
+def _legal_growth(target, *, as_of, township_id=None, year=None):
+    """Legal SOs at the end of year Y (or on the as-of date while it runs) against the end of
+    Y−1."""
+    year = year or as_of.year
+    start, end = _year_start(year), min(as_of, _year_end(year))
+    qs = _scope(Organisation.objects.legal(), township_id)
+    counts = qs.aggregate(
+        now=Count("pk", filter=_active_q(end)), then=Count("pk", filter=_active_q(start - ONE_DAY))
+    )
+    point = _growth_point(counts["now"], counts["then"], start, end)
+    return MetricResult(
+        value=point.value,
+        numerator=point.numerator,
+        denominator=point.denominator,
+        records=_meets(qs.filter(_active_q(end)), Q(registered_on__gte=start)),
+        record_kind="organisation",
+        extras=point.extras,
+    )
+
+
+@legal_growth.swept
+def _legal_growth_series(target, window):
+    def one_year(year, w):
+        start = _year_start(year)
+        before = start - ONE_DAY
+        then: dict = defaultdict(int)
+        for org, (a, b) in _legal(window):
+            if a <= before and (b is None or b > before):
+                then[org.township_id] += 1
+                then[None] += 1
+        w = _window_from(w, start, _year_end(year))
+        items = [(org.township_id, a, b, {"n": 1}) for org, (a, b) in _legal(window)]
+
+        def point(counts, day, scope):
+            return _growth_point(counts.get("n", 0), then[scope], start, day)
+
+        return steps_of(sweep(items, w), point, year=year)
+
+    return _per_year(target, window, one_year)
+
+
+# --- R4 ---------------------------------------------------------------------------------------
+
+credit_code_valid = register(
+    Metric(
+        "credit_code_valid",
+        _("Legal social organisations with a valid unified social credit code"),
+        reads=REGISTER,
+        record_kind="organisation",
+    )
+)
+
+
+@credit_code_valid.direct
+def _credit_code_valid(target, *, as_of, township_id=None, year=None):
+    """The check characters cannot be computed in SQL, so each organisation stores the answer
+    (``Organisation.credit_code_valid``, kept on every save and bulk write)."""
     return _share(legal(as_of, township_id), Q(credit_code_valid=True), kind="organisation")
 
 
-def obliged_to_report(year: int, township_id=None) -> QuerySet:
-    """Legal SOs obliged to report for the year: legal on 31 Dec and registered before 1 Jan."""
-    return _organisations(township_id).filter(_obliged_q(year))
+@credit_code_valid.swept
+def _credit_code_valid_series(target, window):
+    return _legal_share_series(window, lambda o: ALWAYS if o.credit_code_valid else NEVER)
 
 
-def _obliged_q(year: int, prefix: str = "") -> Q:
-    """``obliged_to_report`` as a condition on Organisation (or on ``prefix``, a relation to it)."""
-    last_day = datetime.date(year, 12, 31)
-    return Q(
-        **{
-            f"{prefix}org_type__in": LEGAL_TYPES,
-            f"{prefix}registered_on__lte": last_day,
-            f"{prefix}registered_on__lt": datetime.date(year, 1, 1),
-        }
-    ) & (
-        Q(**{f"{prefix}dissolved_on__isnull": True}) | Q(**{f"{prefix}dissolved_on__gt": last_day})
-    )
-
+# --- Annual reports: R5, R6 and the annual facts ------------------------------------------------
 
 PASSED = (AnnualReport.Result.QUALIFIED, AnnualReport.Result.BASICALLY)
 
 
-@metric("annual_report_pass_rate")
-def annual_report_pass_rate(*, target, as_of, township_id=None, year=None) -> MetricResult:
-    """R5: reports of year Y qualified or basically qualified ÷ organisations obliged to report."""
-    year = year or as_of.year - 1
-    memo = _SHARED.get()
-    counts = None if memo is None else memo.get(("pass_rate", year, as_of))
-    if counts is not None and not _RECORDS_ONLY.get():
-        passed = AnnualReport.objects.filter(
-            organisation=OuterRef("pk"), year=year, submitted_on__lte=as_of, result__in=PASSED
-        )
-        rows = counts.values() if township_id is None else [counts.get(township_id, (0, 0))]
-        result = _share_result(
-            _share_records(obliged_to_report(year, township_id), Q(Exists(passed))),
-            sum(n for n, _m in rows),
-            sum(m for _n, m in rows),
-        )
-    else:
-        result = _report_share(
-            obliged_to_report(year, township_id),
-            year=year,
-            submitted_on__lte=as_of,
-            result__in=PASSED,
-        )
-    result.extras["year"] = year
-    return result
-
-
-def _prefetch_pass_rate(*, target, windows) -> None:
-    """R5 of every plan year (``windows``: (year, as-of date) pairs) for every township in two
-    queries instead of one per year (and township): the organisations obliged to report, and
-    those with a passed report, each counted per township and year with conditional counts."""
-    memo = _SHARED.get()
-    windows = [(y, day) for y, day in windows if ("pass_rate", y, day) not in memo]
-    if not windows:
-        return
-    obliged = Organisation.objects.values("township_id").annotate(
-        **{f"n{y}_{i}": Count("pk", filter=_obliged_q(y)) for i, (y, _day) in enumerate(windows)}
-    )
-    passed = (
-        AnnualReport.objects.filter(year__in={y for y, _day in windows}, result__in=PASSED)
-        .values("organisation__township_id")
-        .annotate(
-            **{
-                f"m{y}_{i}": Count(
-                    "pk", filter=Q(year=y, submitted_on__lte=day) & _obliged_q(y, "organisation__")
-                )
-                for i, (y, day) in enumerate(windows)
-            }
-        )
-    )
-    obliged = {row.pop("township_id"): row for row in obliged.order_by()}
-    passed = {row.pop("organisation__township_id"): row for row in passed.order_by()}
-    for i, (y, day) in enumerate(windows):
-        memo[("pass_rate", y, day)] = {
-            township: (row[f"n{y}_{i}"], passed.get(township, {}).get(f"m{y}_{i}", 0))
-            for township, row in obliged.items()
-        }
-
-
-PREFETCH["annual_report_pass_rate"] = _prefetch_pass_rate
-
-
-def _share_result(records, n: int, m: int, kind: str = "organisation") -> MetricResult:
-    """The share m ÷ n counted beforehand, as ``_share`` gives it (no data without any n)."""
-    if not n:
-        return MetricResult(
-            value=None, numerator=0, denominator=0, records=records, record_kind=kind
-        )
-    return MetricResult(
-        value=percent(m, n),
-        numerator=Decimal(m),
-        denominator=Decimal(n),
-        records=records,
-        record_kind=kind,
-        records_count=n,
+def _obliged_q(year: int) -> Q:
+    """Legal SOs obliged to report for the year: legal on 31 December and registered before
+    1 January."""
+    last_day = _year_end(year)
+    return Q(org_type__in=LEGAL_TYPES, registered_on__lt=_year_start(year)) & (
+        Q(dissolved_on__isnull=True) | Q(dissolved_on__gt=last_day)
     )
 
 
-def _report_share(obliged: QuerySet, **condition) -> MetricResult:
-    """Share of the obliged organisations holding a report that meets ``condition`` (lookups on
-    AnnualReport naming the year: one report per organisation and year)."""
-    # Counted over one LEFT JOIN of the year's reports, which the database hashes, instead of
-    # looking up each organisation's report with EXISTS (2x faster at 20,000 organisations);
-    # the records say the same with EXISTS.
-    report = AnnualReport.objects.filter(organisation=OuterRef("pk"), **condition)
-    records = _share_records(obliged, Q(Exists(report)))
-    if _RECORDS_ONLY.get():
-        return MetricResult(value=None, records=records, record_kind="organisation")
-    joined = Q(**{f"annual_reports__{lookup}": value for lookup, value in condition.items()})
-    totals = obliged.annotate(
-        report=FilteredRelation("annual_reports", condition=joined)
-    ).aggregate(n=Count("pk"), m=Count("report"))
-    if not totals["n"]:
-        return MetricResult(
-            value=None, numerator=0, denominator=0, records=records, record_kind="organisation"
-        )
-    return MetricResult(
-        value=percent(totals["m"], totals["n"]),
-        numerator=Decimal(totals["m"]),
-        denominator=Decimal(totals["n"]),
-        records=records,
+def obliged_to_report(year: int, township_id=None) -> QuerySet:
+    return _scope(Organisation.objects.filter(_obliged_q(year)), township_id)
+
+
+def _is_obliged(org, year: int) -> bool:
+    return (
+        org.org_type in LEGAL_TYPES
+        and org.registered_on is not None
+        and org.registered_on < _year_start(year)
+        and (org.dissolved_on is None or org.dissolved_on > _year_end(year))
+    )
+
+
+def _reports(window: Window) -> list:
+    return window.once(
+        "reports",
+        lambda: list(
+            AnnualReport.objects.filter(submitted_on__isnull=False)
+            .values_list(
+                "organisation_id",
+                "year",
+                "submitted_on",
+                "result",
+                "full_time_staff",
+                "office_area",
+                "office_independent",
+                "has_finance_system",
+                "has_assembly",
+                "has_council",
+                "has_supervisor",
+                "party_members",
+                "charter_party_clause",
+                named=True,
+            )
+            .order_by("organisation_id", "year")
+        ),
+    )
+
+
+def due_date(target, year: int) -> datetime.date:
+    """The day a plan year's figure of an annual-report target falls due (``params.year_closes``
+    "MM-DD" of the next year); other annual targets start counting on 1 January."""
+    closes = target.params.get("year_closes")
+    if not closes:
+        return _year_start(year)
+    month, day = (int(p) for p in closes.split("-"))
+    return datetime.date(year + 1, month, day)
+
+
+annual_report_pass_rate = register(
+    Metric(
+        "annual_report_pass_rate",
+        _("Annual inspection pass rate"),
+        reads=(Organisation, AnnualReport),
         record_kind="organisation",
-        records_count=totals["n"],
+        params=(Param("year_closes", _("due on (MM-DD of the next year)"), choices=("05-31",)),),
     )
+)
 
 
-def last_closed_report_year(as_of: datetime.date) -> int:
-    """The newest report year whose deadline (31 May of the next year) is on or before the date."""
+def last_due_report_year(as_of: datetime.date) -> int:
+    """The newest report year whose reports were due (31 May of the next year) by the date."""
     year = as_of.year - 1
     return year if annual_report_due_date(year) <= as_of else year - 1
 
 
-@metric("annual_report_on_time")
-def annual_report_on_time(*, target, as_of, township_id=None, year=None) -> MetricResult:
-    """R6: reports of the newest closed year submitted by the deadline ÷ obliged organisations."""
-    year = year or last_closed_report_year(as_of)
-    due = min(annual_report_due_date(year), as_of)
-    result = _report_share(obliged_to_report(year, township_id), year=year, submitted_on__lte=due)
-    result.extras["year"] = year
-    return result
+@annual_report_pass_rate.direct
+def _pass_rate(target, *, as_of, township_id=None, year=None):
+    """Reports of year Y graded qualified or basically qualified, submitted by the date, ÷ the
+    organisations obliged to report for Y. Before the year's reports are due: not yet due."""
+    year = year or last_due_report_year(as_of)
+    if as_of < due_date(target, year):
+        return no_data(NOT_DUE, year=year)
+    passed = AnnualReport.objects.filter(
+        organisation=OuterRef("pk"), year=year, submitted_on__lte=as_of, result__in=PASSED
+    )
+    return _share(
+        obliged_to_report(year, township_id), Q(Exists(passed)), kind="organisation", year=year
+    )
+
+
+@annual_report_pass_rate.swept
+def _pass_rate_series(target, window):
+    def one_year(year, w):
+        due = due_date(target, year)
+        if due > window.last:
+            return {}
+        obliged = {o.pk: o for o in _organisations(window) if _is_obliged(o, year)}
+        items = [(o.township_id, due, None, {"n": 1}) for o in obliged.values()]
+        items += [
+            (obliged[r.organisation_id].township_id, r.submitted_on, None, {"m": 1})
+            for r in _reports(window)
+            if r.year == year and r.result in PASSED and r.organisation_id in obliged
+        ]
+        totals = sweep(items, _window_from(w, due))
+        return steps_of(totals, lambda c, d, s: _share_point(c, year=year), year=year)
+
+    return _per_year(target, window, one_year)
+
+
+annual_report_on_time = register(
+    Metric(
+        "annual_report_on_time",
+        _("Annual reports submitted by the deadline"),
+        reads=(Organisation, AnnualReport),
+        record_kind="organisation",
+    )
+)
+
+
+@annual_report_on_time.direct
+def _on_time(target, *, as_of, township_id=None, year=None):
+    """Reports of the newest year already due, submitted by its deadline (31 May of the next
+    year), ÷ the organisations obliged to report for it."""
+    year = year or last_due_report_year(as_of)
+    due = annual_report_due_date(year)
+    on_time = AnnualReport.objects.filter(
+        organisation=OuterRef("pk"), year=year, submitted_on__lte=due
+    )
+    return _share(
+        obliged_to_report(year, township_id), Q(Exists(on_time)), kind="organisation", year=year
+    )
+
+
+@annual_report_on_time.swept
+def _on_time_series(target, window):
+    """A step on each deadline: from then on the figure is that year's."""
+    organisations = {o.pk: o for o in _organisations(window)}
+    first_year = last_due_report_year(window.first)
+    last_year = last_due_report_year(window.last)
+    out: dict = {(scope, 0): [] for scope in [None, *window.townships]}
+    for year in range(first_year, last_year + 1):
+        start = max(window.first, annual_report_due_date(year))
+        counts: dict = {scope: {"n": 0, "m": 0} for scope, _y in out}
+        on_time = {
+            r.organisation_id
+            for r in _reports(window)
+            if r.year == year and r.submitted_on <= annual_report_due_date(year)
+        }
+        for org in organisations.values():
+            if _is_obliged(org, year):
+                for scope in (None, org.township_id):
+                    counts.setdefault(scope, {"n": 0, "m": 0})
+                    counts[scope]["n"] += 1
+                    counts[scope]["m"] += org.pk in on_time
+        for scope, c in counts.items():
+            out.setdefault((scope, 0), []).append((start, _share_point(c, year=year)))
+    return out
 
 
 def newest_report_id(as_of: datetime.date) -> Subquery:
-    """The organisation's newest annual report of a year ≤ the as-of year, submitted by then
-    (TARGETS.md, "annual facts")."""
+    """The organisation's newest annual report of a year up to the as-of date's, submitted by
+    then (the "annual facts" of ``docs/targets.md``)."""
     return Subquery(
         AnnualReport.objects.filter(
             organisation=OuterRef("pk"), year__lte=as_of.year, submitted_on__lte=as_of
@@ -501,171 +713,795 @@ ANNUAL_FACT_CONDITIONS = {
     ),
 }
 
+# The same conditions on a report row of the sweep (and the organisation's type).
+ANNUAL_FACT_TESTS = {
+    "charter_party_clause": lambda r, t: r.charter_party_clause,
+    "has_finance_system": lambda r, t: r.has_finance_system,
+    "independent_office_20": lambda r, t: r.office_independent and (r.office_area or 0) >= 20,
+    "full_time_staff_1": lambda r, t: (r.full_time_staff or 0) >= 1,
+    "governance": lambda r, t: (
+        r.has_supervisor and (r.has_assembly if t == OrgType.SOCIAL_GROUP else r.has_council)
+    ),
+}
 
-def _annual_fact_share(condition: str, as_of, township_id) -> MetricResult:
+
+def _newest_reports(window: Window) -> dict[int, list]:
+    """Per organisation, (from, until, report) over which each report is its newest of a year up
+    to the date's, submitted by then: a report counts from the later of its submission and 1
+    January of its year, and stays the newest until a report of a later year counts."""
+
+    def load():
+        by_org: dict = defaultdict(list)
+        for r in _reports(window):
+            by_org[r.organisation_id].append((max(r.submitted_on, _year_start(r.year)), r))
+        out = {}
+        for org_id, reports in by_org.items():
+            changes, newest = [], None
+            for day, r in sorted(reports, key=lambda x: (x[0], x[1].year)):
+                if newest is None or r.year > newest.year:
+                    newest = r
+                    if changes and changes[-1][0] == day:
+                        changes[-1] = (day, r)
+                    else:
+                        changes.append((day, r))
+            out[org_id] = segments(changes)
+        return out
+
+    return window.once("newest_reports", load)
+
+
+def _fact_intervals(window: Window, test: Callable) -> Callable[[object], list]:
+    newest = _newest_reports(window)
+
+    def meets(org):
+        return [(a, b) for a, b, r in newest.get(org.pk, ()) if test(r, org.org_type)]
+
+    return meets
+
+
+annual_fact_share = register(
+    Metric(
+        "annual_fact_share",
+        _("Legal social organisations whose newest annual report shows a fact"),
+        reads=(Organisation, AnnualReport),
+        record_kind="organisation",
+        params=(Param("condition", _("condition"), choices=tuple(ANNUAL_FACT_CONDITIONS)),),
+    )
+)
+
+
+def _fact_share_direct(condition: str, as_of, township_id) -> MetricResult:
     """Legal SOs whose newest report meets the condition ÷ legal SOs; no report = not met."""
     qs = legal(as_of, township_id).annotate(report_id=newest_report_id(as_of))
     meets = Exists(
         AnnualReport.objects.filter(ANNUAL_FACT_CONDITIONS[condition], pk=OuterRef("report_id"))
     )
-    if _RECORDS_ONLY.get():
-        return MetricResult(
-            value=None, records=_share_records(qs, Q(meets)), record_kind="organisation"
-        )
-    return _annual_fact_result(_share_records(qs, Q(meets)), as_of, township_id, "legal", condition)
+    return _share(qs, Q(meets), kind="organisation")
 
 
-def _annual_fact_result(records, as_of, township_id, denominator: str, numerator: str):
-    """The share ``numerator`` ÷ ``denominator`` of ``_annual_fact_counts``, as ``_share`` gives
-    it (no data without a denominator)."""
-    counts = _annual_fact_counts(as_of)
-    rows = counts.values() if township_id is None else [counts.get(township_id, {})]
-    n = sum(row.get(denominator, 0) for row in rows)
-    m = sum(row.get(numerator, 0) for row in rows)
-    if not n:
-        return MetricResult(
-            value=None, numerator=0, denominator=0, records=records, record_kind="organisation"
-        )
-    return MetricResult(
-        value=percent(m, n),
-        numerator=Decimal(m),
-        denominator=Decimal(n),
-        records=records,
+@annual_fact_share.direct
+def _annual_fact_share(target, *, as_of, township_id=None, year=None):
+    return _fact_share_direct(target.params["condition"], as_of, township_id)
+
+
+@annual_fact_share.swept
+def _annual_fact_share_series(target, window):
+    test = ANNUAL_FACT_TESTS[target.params["condition"]]
+    return _legal_share_series(window, _fact_intervals(window, test))
+
+
+governance_share = register(
+    Metric(
+        "governance_share",
+        _("Legal social organisations with complete internal governance"),
+        reads=(Organisation, AnnualReport),
         record_kind="organisation",
-        records_count=n,
+    )
+)
+
+
+@governance_share.direct
+def _governance_share(target, *, as_of, township_id=None, year=None):
+    return _fact_share_direct("governance", as_of, township_id)
+
+
+@governance_share.swept
+def _governance_share_series(target, window):
+    return _legal_share_series(window, _fact_intervals(window, ANNUAL_FACT_TESTS["governance"]))
+
+
+# --- S1 ---------------------------------------------------------------------------------------
+
+decoupling_share = register(
+    Metric(
+        "decoupling_share",
+        _("Industry associations and chambers decoupled from administrative bodies"),
+        reads=REGISTER,
+        record_kind="organisation",
+    )
+)
+
+
+@decoupling_share.direct
+def _decoupling_share(target, *, as_of, township_id=None, year=None):
+    """Legal SOs of the sector 行业协会商会 with ties to an administrative body (decoupling pending
+    or completed); those decoupled by the date count. Other sectors never count."""
+    qs = legal(as_of, township_id).filter(sector=Sector.INDUSTRY_ASSOCIATION).exclude(decoupling="")
+    return _share(
+        qs, Q(decoupling=Decoupling.COMPLETED, decoupled_on__lte=as_of), kind="organisation"
     )
 
 
-def _annual_fact_counts(as_of: datetime.date) -> dict:
-    """Per township: legal SOs on the date, and how many of them meet each annual-fact
-    condition on their newest report, in two queries (shared by P3, P5, S2, S3, S4 and S6 while
-    ``sharing()`` is on). The newest report is the one no later report of a year ≤ the as-of year,
-    submitted by then, follows: an anti-join the database answers in one pass, instead of looking
-    up each organisation's newest report."""
-    memo = _SHARED.get()
-    key = ("annual_facts", as_of)
-    if memo is not None and key in memo:
-        return memo[key]
-    counts: dict = {}
-    for township, by_type in _legal_counts(as_of).items():
-        counts[township] = {"legal": sum(by_type.values())}
-    later = AnnualReport.objects.filter(
-        organisation=OuterRef("organisation"),
-        year__gt=OuterRef("year"),
-        year__lte=as_of.year,
-        submitted_on__lte=as_of,
+@decoupling_share.swept
+def _decoupling_share_series(target, window):
+    items = []
+    for org, span in _legal(window):
+        if org.sector != Sector.INDUSTRY_ASSOCIATION or not org.decoupling:
+            continue
+        items.append((org.township_id, span[0], span[1], {"n": 1}))
+        if org.decoupling == Decoupling.COMPLETED and org.decoupled_on:
+            for a, b in clip([span], org.decoupled_on, None):
+                items.append((org.township_id, a, b, {"m": 1}))
+    return steps_of(sweep(items, window), lambda c, d, s: _share_point(c))
+
+
+# --- S5 ---------------------------------------------------------------------------------------
+
+evaluated_share = register(
+    Metric(
+        "evaluated_share",
+        _("Legal social organisations ever evaluated"),
+        reads=(Organisation, Evaluation),
+        record_kind="organisation",
     )
-    newest = (
-        AnnualReport.objects.filter(
-            year__lte=as_of.year,
-            submitted_on__lte=as_of,
-            organisation__org_type__in=LEGAL_TYPES,
-            organisation__registered_on__lte=as_of,
-        )
-        .filter(
-            Q(organisation__dissolved_on__isnull=True) | Q(organisation__dissolved_on__gt=as_of)
-        )
-        .filter(~Exists(later))
+)
+
+
+def _published_evaluations():
+    """Published evaluations with the day they became known: published on (the evaluation
+    date for evaluations recorded as published without one)."""
+    return Evaluation.objects.filter(state=Evaluation.State.PUBLISHED).annotate(
+        known_on=Coalesce("published_on", "evaluated_on")
     )
-    for row in (
-        newest.values("organisation__township_id")
-        .annotate(
-            **{
-                name: Count("pk", filter=condition)
-                for name, condition in (ANNUAL_FACT_CONDITIONS | _party_conditions(as_of)).items()
-            }
+
+
+@evaluated_share.direct
+def _evaluated_share(target, *, as_of, township_id=None, year=None):
+    """Legal SOs with at least one evaluation published on or before the date."""
+    evaluated = _published_evaluations().filter(known_on__lte=as_of).values("organisation")
+    return _share(legal(as_of, township_id), Q(pk__in=evaluated), kind="organisation")
+
+
+@evaluated_share.swept
+def _evaluated_share_series(target, window):
+    first: dict = {}
+    for org_id, day in _published_evaluations().values_list("organisation_id", "known_on"):
+        if org_id not in first or day < first[org_id]:
+            first[org_id] = day
+    return _legal_share_series(window, lambda o: [(first[o.pk], None)] if o.pk in first else NEVER)
+
+
+# --- Party building: P3, P4, P6 -----------------------------------------------------------------
+
+
+def _party_spans(window: Window, kinds) -> dict[int, list]:
+    """Per organisation, the days it is covered by a party organisation of these kinds."""
+
+    def load():
+        spans: dict = defaultdict(list)
+        through = PartyOrganisation.organisations.through.objects.filter(
+            partyorganisation__kind__in=kinds
+        ).values_list(
+            "organisation_id",
+            "partyorganisation__established_on",
+            "partyorganisation__dissolved_on",
         )
-        .order_by("organisation__township_id")
+        for org_id, start, end in through:
+            if end is None or end > start:
+                spans[org_id].append((start, end))
+        return {org_id: union(s) for org_id, s in spans.items()}
+
+    return window.once(("party", tuple(kinds)), load)
+
+
+def _active_party_orgs(as_of):
+    return PartyOrganisation.objects.filter(established_on__lte=as_of).filter(
+        Q(dissolved_on__isnull=True) | Q(dissolved_on__gt=as_of)
+    )
+
+
+party_own_where_required = register(
+    Metric(
+        "party_own_where_required",
+        _("Own party organisation where at least the minimum of party members"),
+        reads=(Organisation, AnnualReport, PartyOrganisation),
+        record_kind="organisation",
+        params=(Param("min_members", _("minimum formal party members")),),
+    )
+)
+
+
+@party_own_where_required.direct
+def _party_own(target, *, as_of, township_id=None, year=None):
+    """Legal SOs with at least ``min_members`` formal party members (newest annual report)
+    having their own (单独组建) party organisation ÷ legal SOs with that many members."""
+    minimum = int(target.params["min_members"])
+    qs = legal(as_of, township_id).annotate(report_id=newest_report_id(as_of))
+    required = qs.filter(
+        Exists(AnnualReport.objects.filter(pk=OuterRef("report_id"), party_members__gte=minimum))
+    )
+    own = _active_party_orgs(as_of).filter(kind=PartyOrganisation.Kind.SINGLE)
+    return _share(required, Q(pk__in=own.values("organisations")), kind="organisation")
+
+
+@party_own_where_required.swept
+def _party_own_series(target, window):
+    minimum = int(target.params["min_members"])
+    required = _fact_intervals(window, lambda r, t: (r.party_members or 0) >= minimum)
+    own = _party_spans(window, [PartyOrganisation.Kind.SINGLE])
+    items = []
+    for org, span in _legal(window):
+        needed = intersect([span], required(org))
+        for a, b in needed:
+            items.append((org.township_id, a, b, {"n": 1}))
+        for a, b in intersect(needed, own.get(org.pk, [])):
+            items.append((org.township_id, a, b, {"m": 1}))
+    return steps_of(sweep(items, window), lambda c, d, s: _share_point(c))
+
+
+party_coverage = register(
+    Metric(
+        "party_coverage",
+        _("Party organisation and work coverage"),
+        reads=(Organisation, PartyOrganisation, InstructorAssignment),
+        record_kind="organisation",
+    )
+)
+
+
+@party_coverage.direct
+def _party_coverage(target, *, as_of, township_id=None, year=None):
+    """Legal SOs covered by an own or joint party organisation or an assigned party-building
+    instructor (until the last day of the assignment) ÷ legal SOs."""
+    covered = _active_party_orgs(as_of).values("organisations")
+    instructed = (
+        InstructorAssignment.objects.filter(starts_on__lte=as_of)
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=as_of))
+        .values("organisation")
+    )
+    return _share(
+        legal(as_of, township_id), Q(pk__in=covered) | Q(pk__in=instructed), kind="organisation"
+    )
+
+
+@party_coverage.swept
+def _party_coverage_series(target, window):
+    party = _party_spans(window, list(PartyOrganisation.Kind.values))
+    instructed: dict = defaultdict(list)
+    for org_id, start, end in InstructorAssignment.objects.values_list(
+        "organisation_id", "starts_on", "ends_on"
     ):
-        township = row.pop("organisation__township_id")
-        counts.setdefault(township, {"legal": 0}).update(row)
-    if memo is not None:
-        memo[key] = counts
-    return counts
+        instructed[org_id].append((start, None if end is None else end + ONE_DAY))
+    return _legal_share_series(
+        window, lambda o: union(party.get(o.pk, []) + instructed.get(o.pk, []))
+    )
 
 
-@metric("annual_fact_share")
-def annual_fact_share(*, target, as_of, township_id=None, year=None) -> MetricResult:
-    """P5, S3, S4, S6: a condition on the newest annual report."""
-    return _annual_fact_share(target.params["condition"], as_of, township_id)
+demonstration_sites = register(
+    Metric(
+        "demonstration_sites",
+        _("Party-building demonstration sites named for the year"),
+        reads=(DemonstrationSite, Organisation),
+        record_kind="site",
+    )
+)
 
 
-@metric("governance_share")
-def governance_share(*, target, as_of, township_id=None, year=None) -> MetricResult:
-    """S2: complete internal governance (assembly or council, plus supervisor)."""
-    return _annual_fact_share("governance", as_of, township_id)
+@demonstration_sites.direct
+def _sites(target, *, as_of, township_id=None, year=None):
+    """Sites named for year Y, counted from the day they were named (also when that is in the
+    next year), in the township of their organisation."""
+    year = year or as_of.year
+    qs = DemonstrationSite.objects.filter(year=year, named_on__lte=as_of)
+    return _count(_scope(qs, township_id, "organisation__township_id"), "site", year=year)
 
 
-@metric("decoupling_share")
-def decoupling_share(*, target, as_of, township_id=None, year=None) -> MetricResult:
-    """S1: industry associations decoupled by the date ÷ those with ties to an administrative
-    body (decoupling pending or completed)."""
-    qs = legal(as_of, township_id).exclude(decoupling="")
-    meets = Q(decoupling="completed", decoupled_on__lte=as_of)
-    return _share(qs, meets, kind="organisation")
+def _named_per_year(target, window, rows) -> dict:
+    """Series of a count per year of records (year, township id, known on)."""
+
+    def one_year(year, w):
+        items = [(t, day, None, {"n": 1}) for y, t, day in rows if y == year]
+        return steps_of(sweep(items, w), lambda c, d, s: _count_point(c, year=year), year=year)
+
+    return _per_year(target, window, one_year)
 
 
-@metric("community_so_coverage")
-def community_so_coverage(*, target, as_of, township_id=None, year=None) -> MetricResult:
-    """C1, C2: communities of a kind with at least ``min`` community SOs (any organisation attached
-    to the community and active on the date) ÷ communities of that kind; also min and mean."""
+@demonstration_sites.swept
+def _sites_series(target, window):
+    rows = DemonstrationSite.objects.values_list("year", "organisation__township_id", "named_on")
+    return _named_per_year(target, window, list(rows))
+
+
+# --- Trainings: P7, P8, S7, S9 ------------------------------------------------------------------
+
+TRAINING_PARAMS = (
+    Param("kind", _("kind of training"), choices=tuple(Training.Kind.values)),
+    Param("level", _("level"), choices=("district", "township"), required=False),
+)
+
+trainings_held = register(
+    Metric(
+        "trainings_held",
+        _("Trainings of a kind held in the year"),
+        reads=(Training,),
+        record_kind="training",
+        params=TRAINING_PARAMS,
+        district_only=True,
+    )
+)
+
+
+def _trainings(params, year=None) -> QuerySet:
+    qs = Training.objects.filter(kind=params["kind"])
+    if level := params.get("level"):
+        qs = qs.filter(level=level)
+    return qs if year is None else qs.filter(held_on__year=year)
+
+
+@trainings_held.direct
+def _trainings_held(target, *, as_of, township_id=None, year=None):
+    year = year or as_of.year
+    return _count(_trainings(target.params, year).filter(held_on__lte=as_of), "training", year=year)
+
+
+@trainings_held.swept
+def _trainings_series(target, window):
+    rows = [(d.year, None, d) for d in _trainings(target.params).values_list("held_on", flat=True)]
+    return _district_only(_named_per_year(target, window, rows))
+
+
+study_class_enrolment = register(
+    Metric(
+        "study_class_enrolment",
+        _("Representatives enrolled in the year's study class"),
+        reads=(Training, TrainingEnrolment, Organisation),
+        record_kind="enrolment",
+        params=TRAINING_PARAMS,
+    )
+)
+
+
+@study_class_enrolment.direct
+def _enrolment(target, *, as_of, township_id=None, year=None):
+    """Enrolments in the year's trainings of the kind held by the date, in the township of the
+    representative's organisation."""
+    year = year or as_of.year
+    trainings = _trainings(target.params, year).filter(held_on__lte=as_of)
+    qs = TrainingEnrolment.objects.filter(training__in=trainings).select_related(
+        "training", "organisation"
+    )
+    return _count(_scope(qs, township_id, "organisation__township_id"), "enrolment", year=year)
+
+
+@study_class_enrolment.swept
+def _enrolment_series(target, window):
+    rows = [
+        (day.year, township, day)
+        for township, day in TrainingEnrolment.objects.filter(
+            training__in=_trainings(target.params)
+        ).values_list("organisation__township_id", "training__held_on")
+    ]
+    return _named_per_year(target, window, rows)
+
+
+# --- Procurement: C8, C9, B1, B2, B3 -------------------------------------------------------------
+
+purchase_growth = register(
+    Metric(
+        "purchase_growth",
+        _("Growth of purchase-of-service contracts over the year before"),
+        reads=(Project,),
+        record_kind="project",
+    )
+)
+
+
+def _purchases(township_id=None) -> QuerySet:
+    return _scope(Project.objects.filter(channel=Project.Channel.PURCHASE), township_id)
+
+
+def same_day_year_before(day: datetime.date) -> datetime.date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)
+
+
+TEN_THOUSAND = Decimal(10000)
+
+
+def _growth_of_amounts(amount, count, previous) -> Point:
+    """The growth of the contract amounts (kept in yuan), which are shown in 万元."""
+    amount, previous = Decimal(amount) / TEN_THOUSAND, Decimal(previous) / TEN_THOUSAND
+    extras = {"amount": round(amount, 2), "count": count, "previous_amount": round(previous, 2)}
+    if not previous:
+        return Point(None, amount, previous, extras)
+    return Point((amount / previous - 1) * HUNDRED, amount, previous, extras)
+
+
+@purchase_growth.direct
+def _purchase_growth(target, *, as_of, township_id=None, year=None):
+    """Contract amount (万元) of purchase-of-service projects signed in year Y up to the date
+    against the same days of Y−1 (whole years once Y is over); counted for the township that
+    buys."""
+    year = year or as_of.year
+    start, end = _year_start(year), min(as_of, _year_end(year))
+    prev_start, prev_end = _year_start(year - 1), same_day_year_before(end)
+    qs = _purchases(township_id)
+    this_year = Q(signed_on__gte=start, signed_on__lte=end)
+    totals = qs.aggregate(
+        amount=Sum("contract_amount", filter=this_year),
+        count=Count("pk", filter=this_year),
+        previous=Sum(
+            "contract_amount", filter=Q(signed_on__gte=prev_start, signed_on__lte=prev_end)
+        ),
+    )
+    point = _growth_of_amounts(
+        totals["amount"] or Decimal(0), totals["count"], totals["previous"] or Decimal(0)
+    )
+    return MetricResult(
+        value=point.value,
+        numerator=point.numerator,
+        denominator=point.denominator,
+        records=qs.filter(this_year).select_related("township"),
+        record_kind="project",
+        extras=point.extras,
+    )
+
+
+def _comparable_from(signed_on: datetime.date) -> datetime.date:
+    """The first day of the next year whose same day a year before reaches ``signed_on``."""
+    if signed_on.month == 2 and signed_on.day == 29:
+        return datetime.date(signed_on.year + 1, 3, 1)
+    return signed_on.replace(year=signed_on.year + 1)
+
+
+@purchase_growth.swept
+def _purchase_growth_series(target, window):
+    rows = list(
+        _purchases()
+        .filter(signed_on__isnull=False)
+        .values_list("township_id", "signed_on", "contract_amount")
+    )
+
+    def one_year(year, w):
+        items = []
+        for township, day, amount in rows:
+            if day.year == year:
+                items.append((township, day, None, {"amount": amount or 0, "count": 1}))
+            elif day.year == year - 1:
+                items.append((township, _comparable_from(day), None, {"previous": amount or 0}))
+        totals = sweep(items, _window_from(w, w.first, _year_end(year)))
+
+        def point(c, day, scope):
+            return _growth_of_amounts(c.get("amount", 0), c.get("count", 0), c.get("previous", 0))
+
+        return steps_of(totals, point, year=year)
+
+    return _per_year(target, window, one_year)
+
+
+purchase_evaluated_share = register(
+    Metric(
+        "purchase_evaluated_share",
+        _("Finished purchase-of-service projects with a third-party evaluation"),
+        reads=(Project, PerformanceEvaluation),
+        record_kind="project",
+    )
+)
+
+
+@purchase_evaluated_share.direct
+def _purchase_evaluated(target, *, as_of, township_id=None, year=None):
+    finished = _purchases(township_id).filter(state=Project.State.FINISHED, finished_on__lte=as_of)
+    evaluated = PerformanceEvaluation.objects.filter(
+        project=OuterRef("pk"), evaluated_on__lte=as_of
+    )
+    return _share(finished, Q(Exists(evaluated)), kind="project")
+
+
+@purchase_evaluated_share.swept
+def _purchase_evaluated_series(target, window):
+    items = []
+    for township, finished_on, evaluated_on in (
+        _purchases()
+        .filter(state=Project.State.FINISHED, finished_on__isnull=False)
+        .values_list("township_id", "finished_on", "performance_evaluation__evaluated_on")
+    ):
+        items.append((township, finished_on, None, {"n": 1}))
+        if evaluated_on is not None:
+            items.append((township, max(finished_on, evaluated_on), None, {"m": 1}))
+    return steps_of(sweep(items, window), lambda c, d, s: _share_point(c))
+
+
+awards_named = register(
+    Metric(
+        "awards_named",
+        _("Awards named for the year"),
+        reads=(Award, Organisation),
+        record_kind="award",
+        params=(Param("kind", _("kind of award"), choices=tuple(Award.Kind.values)),),
+    )
+)
+
+
+@awards_named.direct
+def _awards(target, *, as_of, township_id=None, year=None):
+    """Awards for year Y, from the day they were named (also in the next year), in the township
+    of the organisation named."""
+    year = year or as_of.year
+    qs = Award.objects.filter(kind=target.params["kind"], year=year, named_on__lte=as_of)
+    return _count(_scope(qs, township_id, "organisation__township_id"), "award", year=year)
+
+
+@awards_named.swept
+def _awards_series(target, window):
+    rows = Award.objects.filter(kind=target.params["kind"]).values_list(
+        "year", "organisation__township_id", "named_on"
+    )
+    return _named_per_year(target, window, list(rows))
+
+
+BRAND_LEVEL = (Param("level", _("level"), choices=tuple(Brand.Level.values)),)
+
+
+def _brands(level):
+    """Brands of the level with the township they count for: a township-level brand counts for
+    the township that named it; a district-level brand where its organisation is (else the
+    township it names)."""
+    if level == Brand.Level.TOWNSHIP:
+        counts_for = Coalesce("township_id", "organisation__township_id")
+    else:
+        counts_for = Coalesce("organisation__township_id", "township_id")
+    return Brand.objects.filter(level=level).annotate(counts_for=counts_for)
+
+
+brands_named = register(
+    Metric(
+        "brands_named",
+        _("Public-welfare brands named"),
+        reads=(Brand, Organisation),
+        record_kind="brand",
+        params=BRAND_LEVEL,
+    )
+)
+
+
+@brands_named.direct
+def _brands_named(target, *, as_of, township_id=None, year=None):
+    qs = _brands(target.params["level"]).filter(named_on__lte=as_of)
+    return _count(_scope(qs, township_id, "counts_for"), "brand")
+
+
+@brands_named.swept
+def _brands_named_series(target, window):
+    items = [
+        (township, day, None, {"n": 1})
+        for township, day in _brands(target.params["level"]).values_list("counts_for", "named_on")
+    ]
+    return steps_of(sweep(items, window), lambda c, d, s: _count_point(c))
+
+
+townships_with_brand = register(
+    Metric(
+        "townships_with_brand",
+        _("Townships with at least one brand"),
+        reads=(Brand, Organisation, Township),
+        record_kind="township",
+        params=BRAND_LEVEL,
+    )
+)
+
+
+@townships_with_brand.direct
+def _townships_with_brand(target, *, as_of, township_id=None, year=None):
+    brands = _brands(target.params["level"]).filter(named_on__lte=as_of, counts_for=OuterRef("pk"))
+    return _share(
+        _scope(Township.objects.all(), township_id, "pk"), Q(Exists(brands)), kind="township"
+    )
+
+
+@townships_with_brand.swept
+def _townships_with_brand_series(target, window):
+    first: dict = {}
+    for township, day in _brands(target.params["level"]).values_list("counts_for", "named_on"):
+        if township is not None and (township not in first or day < first[township]):
+            first[township] = day
+    items = []
+    for township in Township.objects.values_list("pk", flat=True):
+        items.append((township, window.first, None, {"n": 1}))
+        if township in first:
+            items.append((township, first[township], None, {"m": 1}))
+    return steps_of(sweep(items, window), lambda c, d, s: _share_point(c))
+
+
+# --- Communities: C1, C2 ------------------------------------------------------------------------
+
+community_so_coverage = register(
+    Metric(
+        "community_so_coverage",
+        _("Villages or communities with at least the minimum of community organisations"),
+        reads=(Organisation, Community),
+        record_kind="community",
+        params=(
+            Param("kind", _("kind of community"), choices=tuple(Community.Kind.values)),
+            Param("min", _("minimum")),
+        ),
+    )
+)
+
+
+def _coverage_point(counts: dict, communities: list, minimum: int) -> Point:
+    if not communities:
+        return Point(None)
+    values = [counts.get(pk, 0) for pk in communities]
+    met = sum(1 for v in values if v >= minimum)
+    return Point(
+        percent(met, len(values)),
+        Decimal(met),
+        Decimal(len(values)),
+        {"min": min(values), "mean": round(Decimal(sum(values)) / len(values), 1)},
+    )
+
+
+@community_so_coverage.direct
+def _community_coverage(target, *, as_of, township_id=None, year=None):
+    """Communities of a kind with at least ``min`` community SOs (any organisation attached to
+    the community and active on the date) ÷ communities of that kind; also min and mean."""
     kind, minimum = target.params["kind"], int(target.params["min"])
-    communities = Community.objects.filter(kind=kind)
-    if township_id is not None:
-        communities = communities.filter(township_id=township_id)
+    communities = _scope(Community.objects.filter(kind=kind), township_id)
     active = Q(organisations__registered_on__lte=as_of) & (
         Q(organisations__dissolved_on__isnull=True) | Q(organisations__dissolved_on__gt=as_of)
     )
     annotated = communities.annotate(so_count=Count("organisations", filter=active))
-    counts = dict(annotated.values_list("pk", "so_count"))  # one row per community, ~100
-    if not counts:
-        return no_data()
-    met = {pk for pk, n in counts.items() if n >= minimum}
-    values = list(counts.values())
+    counts = dict(annotated.values_list("pk", "so_count"))
+    point = _coverage_point(counts, list(counts), minimum)
+    met = [pk for pk, n in counts.items() if n >= minimum]
     return MetricResult(
-        value=percent(len(met), len(counts)),
-        numerator=Decimal(len(met)),
-        denominator=Decimal(len(counts)),
-        records=_flagged(annotated.select_related("township"), met),
+        value=point.value,
+        numerator=point.numerator,
+        denominator=point.denominator,
+        records=_meets(annotated.select_related("township"), Q(pk__in=met)),
         record_kind="community",
-        extras={"min": min(values), "mean": round(Decimal(sum(values)) / len(values), 1)},
+        extras=point.extras,
     )
 
 
-# ---------------------------------------------------------------------------------------------
-# Township figures (quarterly reports)
+@community_so_coverage.swept
+def _community_coverage_series(target, window):
+    kind, minimum = target.params["kind"], int(target.params["min"])
+    communities = dict(Community.objects.filter(kind=kind).values_list("pk", "township_id"))
+    in_scope: dict = defaultdict(list)
+    for pk, township in communities.items():
+        in_scope[None].append(pk)
+        in_scope[township].append(pk)
+    items = []
+    for org in _organisations(window):
+        township = communities.get(org.community_id)
+        if township is None or org.registered_on is None:
+            continue
+        if org.dissolved_on is None or org.dissolved_on > org.registered_on:
+            items.append((township, org.registered_on, org.dissolved_on, {org.community_id: 1}))
+
+    def point(counts, day, scope):
+        return _coverage_point(counts, in_scope.get(scope, []), minimum)
+
+    return steps_of(sweep(items, window), point)
 
 
-def _township_values(code: str, as_of, township_id, *, per_community: bool) -> list:
-    """(township, community, value) of the indicator in each township's newest accepted report
-    of a quarter ending on or before the date."""
-    reports = QuarterlyReport.objects.newest_accepted_on(as_of)
-    if township_id is not None:
-        reports = reports.filter(township_id=township_id)
+# --- Township figures: P2, C3, C4, C5, C6 -------------------------------------------------------
+
+QUARTERLY = (QuarterlyReport, QuarterlyValue, Community, Township)
+NO_REPORT = _("No accepted township report yet.")
+
+
+def _township_values(target, as_of, township_id, *, per_community: bool):
+    """The townships with an accepted report by the date, and (township, community, value) of
+    the indicator in each township's newest one."""
+    code = target.params["indicator"]
+    reports = QuarterlyReport.objects.filter(plan=target.plan_id).newest_accepted_on(as_of)
+    reports = _scope(reports, township_id)
     values = QuarterlyValue.objects.filter(
         report__in=reports, indicator__code=code, community__isnull=not per_community
     )
-    report_townships = set(reports.values_list("township_id", flat=True))
-    return report_townships, list(
-        values.values_list("report__township_id", "community_id", "value")
+    reporting = set(reports.values_list("township_id", flat=True))
+    return reporting, list(values.values_list("report__township_id", "community_id", "value"))
+
+
+def _flagged(queryset: QuerySet, ids) -> QuerySet:
+    return _meets(queryset, Q(pk__in=list(ids)))
+
+
+def _township_reports(window: Window, plan_id) -> dict[int, list]:
+    """Per township, (from, until, report id) over which each accepted report is its newest:
+    a report counts from the later of its quarter's end and the day it was accepted."""
+
+    def load():
+        tz = timezone.get_current_timezone()
+        by_township: dict = defaultdict(list)
+        accepted = QuarterlyReport.objects.filter(plan=plan_id).accepted()
+        for pk, township, year, quarter, reviewed_at in accepted.values_list(
+            "pk", "township_id", "year", "quarter", "reviewed_at"
+        ):
+            end = quarter_end(year, quarter)
+            accepted_on = timezone.localtime(reviewed_at, tz).date() if reviewed_at else end
+            by_township[township].append((max(end, accepted_on), (year, quarter), pk))
+        out = {}
+        for township, reports in by_township.items():
+            changes, newest = [], None
+            for day, period, pk in sorted(reports):
+                if newest is None or period > newest:
+                    newest = period
+                    if changes and changes[-1][0] == day:
+                        changes[-1] = (day, pk)
+                    else:
+                        changes.append((day, pk))
+            out[township] = segments(changes)
+        return out
+
+    return window.once(("township_reports", plan_id), load)
+
+
+def _indicator_values(code: str) -> dict[int, list]:
+    """(community id or None, value) of the indicator, per report."""
+    out: dict = defaultdict(list)
+    for report, community, value in QuarterlyValue.objects.filter(
+        indicator__code=code, report__state=QuarterlyReport.State.ACCEPTED
+    ).values_list("report_id", "community_id", "value"):
+        out[report].append((community, value))
+    return out
+
+
+def _township_items(target, window, weigh: Callable[[int, list], dict]) -> list:
+    """Items of a township-figure metric: while a report is a township's newest, it reports
+    (``r``) and counts ``weigh(township, values of its report)``."""
+    values = _indicator_values(target.params["indicator"])
+    items = []
+    for township, spans in _township_reports(window, target.plan_id).items():
+        for a, b, report in spans:
+            items.append((township, a, b, {"r": 1, **weigh(township, values.get(report, []))}))
+    return items
+
+
+def _reported(point: Callable) -> Callable:
+    """No data where no township of the scope has an accepted report yet."""
+
+    def wrapped(counts, day, scope):
+        if not counts.get("r"):
+            return Point(None, extras={"note": str(NO_REPORT)})
+        return point(counts, day, scope)
+
+    return wrapped
+
+
+township_fact_share = register(
+    Metric(
+        "township_fact_share",
+        _("Townships whose newest accepted report says yes"),
+        reads=QUARTERLY,
+        record_kind="township",
+        params=(Param("indicator", _("figure of the quarterly report"), kind="code"),),
     )
+)
 
 
-def _townships(township_id) -> QuerySet:
-    qs = Township.objects.all()
-    return qs if township_id is None else qs.filter(pk=township_id)
-
-
-@metric("township_fact_share")
-def township_fact_share(*, target, as_of, township_id=None, year=None) -> MetricResult:
-    """P2, C5: townships whose newest accepted report says yes ÷ all townships."""
-    reporting, rows = _township_values(
-        target.params["indicator"], as_of, township_id, per_community=False
-    )
+@township_fact_share.direct
+def _township_fact_share(target, *, as_of, township_id=None, year=None):
+    reporting, rows = _township_values(target, as_of, township_id, per_community=False)
     if not reporting:
-        return no_data(_("No accepted township report yet."))
+        return no_data(NO_REPORT)
     met = {t for t, _c, v in rows if v == "1"}
-    townships = _townships(township_id)
+    townships = _scope(Township.objects.all(), township_id, "pk")
     total = townships.count()
     return MetricResult(
         value=percent(len(met), total),
@@ -676,42 +1512,104 @@ def township_fact_share(*, target, as_of, township_id=None, year=None) -> Metric
     )
 
 
-@metric("township_fact_count")
-def township_fact_count(*, target, as_of, township_id=None, year=None) -> MetricResult:
-    """C4: townships reporting at least ``min`` of a figure (e.g. rural demonstration platforms)."""
-    reporting, rows = _township_values(
-        target.params["indicator"], as_of, township_id, per_community=False
+def _all_townships_items(window) -> list:
+    return [
+        (t, window.first, None, {"n": 1}) for t in Township.objects.values_list("pk", flat=True)
+    ]
+
+
+@township_fact_share.swept
+def _township_fact_share_series(target, window):
+    def weigh(township, values):
+        return {"m": int(any(c is None and v == "1" for c, v in values))}
+
+    items = _township_items(target, window, weigh) + _all_townships_items(window)
+    return steps_of(sweep(items, window), _reported(lambda c, d, s: _share_point(c)))
+
+
+township_fact_count = register(
+    Metric(
+        "township_fact_count",
+        _("Townships reporting at least the minimum of a figure"),
+        reads=QUARTERLY,
+        record_kind="township",
+        params=(
+            Param("indicator", _("figure of the quarterly report"), kind="code"),
+            Param("min", _("minimum"), required=False),
+        ),
     )
+)
+
+
+def _at_least(value: str, minimum: int) -> bool:
+    return value.isdigit() and int(value) >= minimum
+
+
+@township_fact_count.direct
+def _township_fact_count(target, *, as_of, township_id=None, year=None):
+    reporting, rows = _township_values(target, as_of, township_id, per_community=False)
     if not reporting:
-        return no_data(_("No accepted township report yet."))
+        return no_data(NO_REPORT)
     minimum = int(target.params.get("min", 1))
-    met = {t for t, _c, v in rows if v.isdigit() and int(v) >= minimum}
+    met = {t for t, _c, v in rows if _at_least(v, minimum)}
+    n = Decimal(len(met))
     return MetricResult(
-        value=Decimal(len(met)),
-        numerator=Decimal(len(met)),
-        records=_flagged(_townships(township_id), met),
+        value=n,
+        numerator=n,
+        records=_flagged(_scope(Township.objects.all(), township_id, "pk"), met),
         record_kind="township",
     )
 
 
-@metric("community_fact_share")
-def community_fact_share(*, target, as_of, township_id=None, year=None) -> MetricResult:
-    """C3, C6: communities (of a kind, if given) reported as having something ÷ all of them.
-    Communities of townships without an accepted report count as not having it."""
-    reporting, rows = _township_values(
-        target.params["indicator"], as_of, township_id, per_community=True
+@township_fact_count.swept
+def _township_fact_count_series(target, window):
+    minimum = int(target.params.get("min", 1))
+
+    def weigh(township, values):
+        return {"m": int(any(c is None and _at_least(v, minimum) for c, v in values))}
+
+    def point(c, day, scope):
+        m = Decimal(c.get("m", 0))
+        return Point(m, m)
+
+    return steps_of(sweep(_township_items(target, window, weigh), window), _reported(point))
+
+
+community_fact_share = register(
+    Metric(
+        "community_fact_share",
+        _("Villages or communities reported as having something"),
+        reads=QUARTERLY,
+        record_kind="community",
+        params=(
+            Param("indicator", _("figure of the quarterly report"), kind="code"),
+            Param(
+                "kind", _("kind of community"), choices=tuple(Community.Kind.values), required=False
+            ),
+        ),
     )
-    if not reporting:
-        return no_data(_("No accepted township report yet."))
-    communities = Community.objects.select_related("township")
+)
+
+
+def _communities(target, township_id=None) -> QuerySet:
+    qs = Community.objects.select_related("township")
     if kind := target.params.get("kind"):
-        communities = communities.filter(kind=kind)
-    if township_id is not None:
-        communities = communities.filter(township_id=township_id)
+        qs = qs.filter(kind=kind)
+    return _scope(qs, township_id)
+
+
+@community_fact_share.direct
+def _community_fact_share(target, *, as_of, township_id=None, year=None):
+    """Communities (of a kind) reported as having something ÷ all of them; communities of
+    townships without an accepted report count as not having it."""
+    reporting, rows = _township_values(target, as_of, township_id, per_community=True)
+    if not reporting:
+        return no_data(NO_REPORT)
+    communities = _communities(target, township_id)
     ids = set(communities.values_list("pk", flat=True))
-    met = {c for _t, c, v in rows if v == "1" and c in ids}
     if not ids:
         return no_data()
+    met = {c for _t, c, v in rows if v == "1" and c in ids}
     return MetricResult(
         value=percent(len(met), len(ids)),
         numerator=Decimal(len(met)),
@@ -721,339 +1619,178 @@ def community_fact_share(*, target, as_of, township_id=None, year=None) -> Metri
     )
 
 
-# ---------------------------------------------------------------------------------------------
-# Milestones
+@community_fact_share.swept
+def _community_fact_share_series(target, window):
+    ids = dict(_communities(target).values_list("pk", "township_id"))
+
+    def weigh(township, values):
+        return {"m": sum(1 for c, v in values if v == "1" and ids.get(c) == township)}
+
+    items = _township_items(target, window, weigh)
+    items += [(township, window.first, None, {"n": 1}) for township in ids.values()]
+
+    def point(c, day, scope):
+        return _share_point(c) if c.get("n") else Point(None)
+
+    return steps_of(sweep(items, window), _reported(point))
 
 
-@metric("milestones")
-def milestones(*, target, as_of, township_id=None, year=None) -> MetricResult:
-    """P1, C7, G1, S8: milestones dated on or before the date, out of the target's milestones.
-    S8 also shows the mean personnel-cost share of social-work service projects."""
-    if township_id is not None:
-        return no_data(DISTRICT_ONLY)
-    qs = Milestone.objects.filter(target=target)
-    counts = qs.aggregate(n=Count("pk"), done=Count("pk", filter=Q(completed_on__lte=as_of)))
-    if not counts["n"]:
-        return no_data()
-    extras = {}
-    if target.params.get("extras") == "personnel_share":
-        extras.update(_personnel_share(as_of))
-    return MetricResult(
-        value=Decimal(counts["done"]),
-        numerator=Decimal(counts["done"]),
-        denominator=Decimal(counts["n"]),
-        records=qs.annotate(
-            meets=Case(
-                When(completed_on__lte=as_of, then=Value(True)),
-                default=Value(False),
-                output_field=BooleanField(),
-            )
-        ),
+# --- Milestones: P1, C7, G1, S8 -----------------------------------------------------------------
+
+milestones = register(
+    Metric(
+        "milestones",
+        _("Milestones completed"),
+        reads=(Milestone, Project),
         record_kind="milestone",
-        extras=extras,
+        params=(Param("extras", _("also shows"), choices=("personnel_share",), required=False),),
+        district_only=True,
     )
+)
 
 
-def _personnel_share(as_of) -> dict:
-    Project = _model("procurement", "Project")
-    if Project is None:
-        return {}
-    mean = Project.objects.filter(is_social_work=True, signed_on__lte=as_of).aggregate(
-        mean=Avg("personnel_share")
-    )["mean"]
-    return {"mean_personnel_share": None if mean is None else round(Decimal(mean), 1)}
+def _milestone_point(counts: dict, extras_wanted: bool) -> Point:
+    n, m = counts.get("n", 0), counts.get("m", 0)
+    extras = {}
+    if extras_wanted:
+        k = counts.get("share_n", 0)
+        extras["mean_personnel_share"] = (
+            None if not k else round(Decimal(counts["share_sum"]) / k, 1)
+        )
+    if not n:
+        return Point(None, extras=extras)
+    return Point(Decimal(m), Decimal(m), Decimal(n), extras)
 
 
-# ---------------------------------------------------------------------------------------------
-# Party building
+def _social_work_projects():
+    return Project.objects.filter(is_social_work=True, personnel_share__isnull=False)
 
 
-def _active_party_orgs(PartyOrganisation, as_of):
-    return PartyOrganisation.objects.filter(established_on__lte=as_of).filter(
-        Q(dissolved_on__isnull=True) | Q(dissolved_on__gt=as_of)
-    )
-
-
-# P3 with this minimum (TARGETS.md) is counted in the annual-facts query (``_party_conditions``).
-PARTY_MIN_MEMBERS = 3
-
-
-def _with_own_party_organisation(PartyOrganisation, as_of) -> QuerySet:
-    """Ids of the organisations with their own party organisation on the date (an uncorrelated
-    subquery the database hashes once)."""
-    return (
-        _active_party_orgs(PartyOrganisation, as_of).filter(kind="single").values("organisations")
-    )
-
-
-def _party_conditions(as_of) -> dict:
-    """P3's counts on the newest annual report: organisations with at least
-    ``PARTY_MIN_MEMBERS`` formal party members, and those of them with their own party
-    organisation on the date (none while the party-building app has not landed)."""
-    PartyOrganisation = _model("partybuilding", "PartyOrganisation")
-    if PartyOrganisation is None:
-        return {}
-    required = Q(party_members__gte=PARTY_MIN_MEMBERS)
-    own = Q(organisation_id__in=_with_own_party_organisation(PartyOrganisation, as_of))
-    return {"party_required": required, "party_own": required & own}
-
-
-@metric("party_own_where_required")
-def party_own_where_required(*, target, as_of, township_id=None, year=None) -> MetricResult:
-    """P3: legal SOs with ≥ 3 formal party members (newest report) having their own (单独组建)
-    party organisation ÷ legal SOs with ≥ 3 formal party members."""
-    PartyOrganisation = _model("partybuilding", "PartyOrganisation")
-    if PartyOrganisation is None:
-        return no_data(NOT_YET)
-    minimum = int(target.params.get("min_members", 3))
-    qs = legal(as_of, township_id).annotate(report_id=newest_report_id(as_of))
-    required = qs.filter(
-        Exists(AnnualReport.objects.filter(pk=OuterRef("report_id"), party_members__gte=minimum))
-    )
-    own = Q(pk__in=_with_own_party_organisation(PartyOrganisation, as_of))
-    if minimum == PARTY_MIN_MEMBERS and not _RECORDS_ONLY.get():
-        records = _share_records(required, own)
-        return _annual_fact_result(records, as_of, township_id, "party_required", "party_own")
-    return _share(required, own, kind="organisation")
-
-
-@metric("party_coverage")
-def party_coverage(*, target, as_of, township_id=None, year=None) -> MetricResult:
-    """P4: legal SOs covered by an own or joint party organisation or an assigned party-building
-    instructor ÷ legal SOs."""
-    PartyOrganisation = _model("partybuilding", "PartyOrganisation")
-    Assignment = _model("partybuilding", "InstructorAssignment")
-    if PartyOrganisation is None or Assignment is None:
-        return no_data(NOT_YET)
-    # Uncorrelated IN subqueries, which the database hashes once, rather than an EXISTS per
-    # organisation (27 -> 10 ms at 20,000 organisations).
-    covered = _active_party_orgs(PartyOrganisation, as_of).values("organisations")
-    instructed = (
-        Assignment.objects.filter(starts_on__lte=as_of)
-        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=as_of))
-        .values("organisation")
-    )
-    return _share(
-        legal(as_of, township_id), Q(pk__in=covered) | Q(pk__in=instructed), kind="organisation"
-    )
-
-
-def _count_result(qs, kind, **extras) -> MetricResult:
-    n = qs.count()
+@milestones.direct
+def _milestones(target, *, as_of, township_id=None, year=None):
+    """Milestones dated on or before the date, out of the target's milestones; S8 also shows the
+    mean personnel-cost share of social-work service projects signed by then."""
+    qs = Milestone.objects.filter(target=target)
+    counts = qs.aggregate(n=Count("pk"), m=Count("pk", filter=Q(completed_on__lte=as_of)))
+    wanted = target.params.get("extras") == "personnel_share"
+    if wanted:
+        shares = (
+            _social_work_projects()
+            .filter(signed_on__lte=as_of)
+            .aggregate(share_sum=Sum("personnel_share"), share_n=Count("pk"))
+        )
+        counts.update(share_sum=shares["share_sum"] or 0, share_n=shares["share_n"])
+    point = _milestone_point(counts, wanted)
     return MetricResult(
-        value=Decimal(n), numerator=Decimal(n), records=qs, record_kind=kind, extras=extras
+        value=point.value,
+        numerator=point.numerator,
+        denominator=point.denominator,
+        records=_meets(qs, Q(completed_on__lte=as_of)),
+        record_kind="milestone",
+        extras=point.extras,
     )
 
 
-@metric("demonstration_sites")
-def demonstration_sites(*, target, as_of, township_id=None, year=None) -> MetricResult:
-    """P6: party-building demonstration sites named in year Y (by the date)."""
-    Site = _model("partybuilding", "DemonstrationSite")
-    if Site is None:
-        return no_data(NOT_YET)
-    if township_id is not None:
-        return no_data(DISTRICT_ONLY)
-    start, end = _year_window(as_of, year)
-    return _count_result(
-        Site.objects.filter(year=start.year, named_on__lte=end), "site", year=start.year
+@milestones.swept
+def _milestones_series(target, window):
+    items = []
+    for completed_on in Milestone.objects.filter(target=target).values_list(
+        "completed_on", flat=True
+    ):
+        items.append((None, window.first, None, {"n": 1}))
+        if completed_on is not None:
+            items.append((None, completed_on, None, {"m": 1}))
+    wanted = target.params.get("extras") == "personnel_share"
+    if wanted:
+        for day, share in (
+            _social_work_projects()
+            .filter(signed_on__isnull=False)
+            .values_list("signed_on", "personnel_share")
+        ):
+            items.append((None, day, None, {"share_sum": share, "share_n": 1}))
+    totals = sweep(items, window)
+    return _district_only(steps_of(totals, lambda c, d, s: _milestone_point(c, wanted)))
+
+
+# --- Supervision: G2, G3 ------------------------------------------------------------------------
+
+inspections_published = register(
+    Metric(
+        "inspections_published",
+        _("Spot checks of the year whose result was published"),
+        reads=(Inspection, Organisation),
+        record_kind="inspection",
     )
+)
 
 
-def _trainings(params, as_of, year):
-    Training = _model("partybuilding", "Training")
-    if Training is None:
-        return None, None
-    start, end = _year_window(as_of, year)
-    qs = Training.objects.filter(kind=params["kind"], held_on__gte=start, held_on__lte=end)
-    if level := params.get("level"):
-        qs = qs.filter(level=level)
-    return qs, start.year
-
-
-@metric("trainings_held")
-def trainings_held(*, target, as_of, township_id=None, year=None) -> MetricResult:
-    """P7, P8, S7: district trainings of a kind held in year Y (by the date)."""
-    if township_id is not None:
-        return no_data(DISTRICT_ONLY)
-    qs, y = _trainings(target.params, as_of, year)
-    if qs is None:
-        return no_data(NOT_YET)
-    return _count_result(qs, "training", year=y)
-
-
-@metric("study_class_enrolment")
-def study_class_enrolment(*, target, as_of, township_id=None, year=None) -> MetricResult:
-    """S9: representatives enrolled in the district study class of year Y."""
-    Enrolment = _model("partybuilding", "TrainingEnrolment")
-    if township_id is not None:
-        return no_data(DISTRICT_ONLY)
-    trainings, y = _trainings(target.params, as_of, year)
-    if trainings is None or Enrolment is None:
-        return no_data(NOT_YET)
-    qs = Enrolment.objects.filter(training__in=trainings).select_related("training", "organisation")
-    return _count_result(qs, "enrolment", year=y)
-
-
-# ---------------------------------------------------------------------------------------------
-# Evaluation
-
-
-@metric("evaluated_share")
-def evaluated_share(*, target, as_of, township_id=None, year=None) -> MetricResult:
-    """S5: legal SOs with at least one published evaluation dated on or before the date."""
-    Evaluation = _model("evaluation", "Evaluation")
-    if Evaluation is None:
-        return no_data(NOT_YET)
-    evaluations = Evaluation.objects.all()
-    if hasattr(evaluations, "published_on_or_before"):
-        evaluations = evaluations.published_on_or_before(as_of)
-    else:
-        evaluations = evaluations.filter(state="published", evaluated_on__lte=as_of)
-    evaluated = evaluations.values("organisation")  # hashed once (see P4)
-    return _share(legal(as_of, township_id), Q(pk__in=evaluated), kind="organisation")
-
-
-# ---------------------------------------------------------------------------------------------
-# Procurement: purchase of services, awards, brands
-
-
-def _purchases(Project, township_id):
-    qs = Project.objects.filter(channel="purchase")
-    return qs if township_id is None else qs.filter(township_id=township_id)
-
-
-@metric("purchase_growth")
-def purchase_growth(*, target, as_of, township_id=None, year=None) -> MetricResult:
-    """C8: growth (%) of the contract amount of purchase-of-service projects signed in year Y over
-    the same period of Y−1 (the whole year once it is over); amounts and counts in extras."""
-    Project = _model("procurement", "Project")
-    if Project is None:
-        return no_data(NOT_YET)
-    start, end = _year_window(as_of, year)
-    prev_start, prev_end = start.replace(year=start.year - 1), _same_day_year_before(end)
-    qs = _purchases(Project, township_id)
-    totals = qs.aggregate(
-        amount=Sum("contract_amount", filter=Q(signed_on__gte=start, signed_on__lte=end)),
-        count=Count("pk", filter=Q(signed_on__gte=start, signed_on__lte=end)),
-        previous=Sum(
-            "contract_amount", filter=Q(signed_on__gte=prev_start, signed_on__lte=prev_end)
-        ),
-    )
-    amount, previous = totals["amount"] or Decimal(0), totals["previous"]
-    records = qs.filter(signed_on__gte=start, signed_on__lte=end).select_related("township")
-    extras = {"amount": amount, "count": totals["count"], "previous_amount": previous or 0}
-    if not previous:
-        return MetricResult(value=None, records=records, record_kind="project", extras=extras)
-    return MetricResult(
-        value=(Decimal(amount) / Decimal(previous) - 1) * HUNDRED,
-        numerator=Decimal(amount),
-        denominator=Decimal(previous),
-        records=records,
-        record_kind="project",
-        extras=extras,
-    )
-
-
-def _same_day_year_before(day: datetime.date) -> datetime.date:
-    try:
-        return day.replace(year=day.year - 1)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - 1, day=28)
-
-
-def purchase_spending(as_of: datetime.date, township_id=None) -> Decimal | None:
-    """Contract amount of purchase-of-service projects signed this year up to the date (the
-    dashboard's headline); None while procurement has not landed."""
-    Project = _model("procurement", "Project")
-    if Project is None:
-        return None
-    start, end = _year_window(as_of, None)
-    return _purchases(Project, township_id).filter(
-        signed_on__gte=start, signed_on__lte=end
-    ).aggregate(s=Sum("contract_amount"))["s"] or Decimal(0)
-
-
-@metric("purchase_evaluated_share")
-def purchase_evaluated_share(*, target, as_of, township_id=None, year=None) -> MetricResult:
-    """C9: finished purchase-of-service projects with a third-party performance evaluation."""
-    Project = _model("procurement", "Project")
-    Performance = _model("procurement", "PerformanceEvaluation")
-    if Project is None or Performance is None:
-        return no_data(NOT_YET)
-    finished = _purchases(Project, township_id).filter(state="finished", finished_on__lte=as_of)
-    evaluated = Performance.objects.filter(project=OuterRef("pk"), evaluated_on__lte=as_of)
-    return _share(finished, Q(Exists(evaluated)), kind="project")
-
-
-@metric("awards_named")
-def awards_named(*, target, as_of, township_id=None, year=None) -> MetricResult:
-    """B1: excellent public-welfare teams named in year Y (by the date)."""
-    Award = _model("procurement", "Award")
-    if Award is None:
-        return no_data(NOT_YET)
-    start, end = _year_window(as_of, year)
-    qs = Award.objects.filter(kind=target.params["kind"], year=start.year, named_on__lte=end)
-    if township_id is not None:  # by the township of the organisation named
-        qs = qs.filter(organisation__township_id=township_id)
-    return _count_result(qs, "award", year=start.year)
-
-
-@metric("brands_named")
-def brands_named(*, target, as_of, township_id=None, year=None) -> MetricResult:
-    """B2: brands of a level named by the date."""
-    Brand = _model("procurement", "Brand")
-    if Brand is None:
-        return no_data(NOT_YET)
-    qs = Brand.objects.filter(level=target.params["level"], named_on__lte=as_of)
-    if township_id is not None:
-        qs = qs.filter(township_id=township_id)
-    return _count_result(qs, "brand")
-
-
-@metric("townships_with_brand")
-def townships_with_brand(*, target, as_of, township_id=None, year=None) -> MetricResult:
-    """B3: townships with at least one township-level brand named by the date ÷ all townships."""
-    Brand = _model("procurement", "Brand")
-    if Brand is None:
-        return no_data(NOT_YET)
-    brands = Brand.objects.filter(
-        level=target.params["level"], named_on__lte=as_of, township=OuterRef("pk")
-    )
-    return _share(_townships(township_id), Q(Exists(brands)), kind="township")
-
-
-# ---------------------------------------------------------------------------------------------
-# Supervision
-
-
-@metric("inspections_published")
-def inspections_published(*, target, as_of, township_id=None, year=None) -> MetricResult:
-    """G2: spot checks of year Y (by the date) whose result was published by then."""
-    start, end = _year_window(as_of, year)
-    qs = Inspection.objects.filter(inspected_on__gte=start, inspected_on__lte=end)
-    if township_id is not None:
-        qs = qs.filter(organisation__township_id=township_id)
-    result = _share(
-        qs.select_related("organisation"), Q(published_on__lte=as_of), kind="inspection"
-    )
-    result.extras.update(year=start.year, inspections=int(result.denominator or 0))
+@inspections_published.direct
+def _inspections(target, *, as_of, township_id=None, year=None):
+    """Spot checks carried out in year Y by the date; those whose result was published by the
+    date count (a result published in January counts for the year before)."""
+    year = year or as_of.year
+    qs = Inspection.objects.filter(inspected_on__year=year, inspected_on__lte=as_of)
+    qs = _scope(qs, township_id, "organisation__township_id").select_related("organisation")
+    result = _share(qs, Q(published_on__lte=as_of), kind="inspection", year=year)
+    result.extras["inspections"] = int(result.denominator or 0)
     return result
 
 
-@metric("list_counts")
-def list_counts(*, target, as_of, township_id=None, year=None) -> MetricResult:
-    """G3: organisations currently on the abnormal list or the blacklist; entries and removals
-    per plan year in extras."""
-    entries = ListEntry.objects.all()
-    if township_id is not None:
-        entries = entries.filter(organisation__township_id=township_id)
+@inspections_published.swept
+def _inspections_series(target, window):
+    rows = list(
+        Inspection.objects.values_list("organisation__township_id", "inspected_on", "published_on")
+    )
+
+    def one_year(year, w):
+        items = []
+        for township, inspected_on, published_on in rows:
+            if inspected_on.year != year:
+                continue
+            items.append((township, inspected_on, None, {"n": 1}))
+            if published_on is not None:
+                items.append((township, max(inspected_on, published_on), None, {"m": 1}))
+
+        def point(c, d, s):
+            return _share_point(c, year=year, inspections=c.get("n", 0))
+
+        return steps_of(sweep(items, w), point, year=year)
+
+    return _per_year(target, window, one_year)
+
+
+list_counts = register(
+    Metric(
+        "list_counts",
+        _("Organisations on the abnormal list or the serious-violation list"),
+        reads=(ListEntry, Organisation),
+        record_kind="list_entry",
+    )
+)
+
+
+def _list_extras(target, counts: dict, as_of) -> dict:
+    years = [y for y in target.plan_years if y <= as_of.year]
+    return {
+        "by_list": {str(k.label): counts.get(k.value, 0) for k in ListEntry.Kind},
+        "per_year": {
+            y: (counts.get(f"listed_{y}", 0), counts.get(f"removed_{y}", 0)) for y in years
+        },
+    }
+
+
+@list_counts.direct
+def _list_counts(target, *, as_of, township_id=None, year=None):
+    """Organisations on either list on the date; entries per list, and entries and removals per
+    plan year, in the details."""
+    entries = _scope(ListEntry.objects.all(), township_id, "organisation__township_id")
     current = entries.current_on(as_of)
     years = [y for y in target.plan_years if y <= as_of.year]
-    totals = current.aggregate(
+    counts = current.aggregate(
         organisations=Count("organisation", distinct=True),
         **{k.value: Count("pk", filter=Q(kind=k)) for k in ListEntry.Kind},
     )
-    per_year = entries.aggregate(
+    counts |= entries.aggregate(
         **{
             f"listed_{y}": Count("pk", filter=Q(listed_on__year=y, listed_on__lte=as_of))
             for y in years
@@ -1063,14 +1800,36 @@ def list_counts(*, target, as_of, township_id=None, year=None) -> MetricResult:
             for y in years
         },
     )
-    n = totals.pop("organisations")
+    n = Decimal(counts["organisations"])
     return MetricResult(
-        value=Decimal(n),
-        numerator=Decimal(n),
+        value=n,
+        numerator=n,
         records=current.select_related("organisation"),
         record_kind="list_entry",
-        extras={
-            "by_list": {str(ListEntry.Kind(k).label): v for k, v in totals.items()},
-            "per_year": {y: (per_year[f"listed_{y}"], per_year[f"removed_{y}"]) for y in years},
-        },
+        extras=_list_extras(target, counts, as_of),
     )
+
+
+@list_counts.swept
+def _list_counts_series(target, window):
+    spans: dict = defaultdict(list)
+    items = []
+    years = set(target.plan_years)
+    for org_id, township, kind, listed_on, removed_on in ListEntry.objects.values_list(
+        "organisation_id", "organisation__township_id", "kind", "listed_on", "removed_on"
+    ):
+        spans[(org_id, township)].append((listed_on, removed_on))
+        items.append((township, listed_on, removed_on, {kind: 1}))
+        if listed_on.year in years:
+            items.append((township, listed_on, None, {f"listed_{listed_on.year}": 1}))
+        if removed_on is not None and removed_on.year in years:
+            items.append((township, removed_on, None, {f"removed_{removed_on.year}": 1}))
+    for (_org, township), entry_spans in spans.items():
+        for a, b in union(entry_spans):
+            items.append((township, a, b, {"n": 1}))
+    new_years = [_year_start(y) for y in years]
+
+    def point(c, day, scope):
+        return _count_point(c, **_list_extras(target, c, day))
+
+    return steps_of(sweep(items, window, breaks=new_years), point)

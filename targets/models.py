@@ -1,5 +1,5 @@
 """Plans and their targets as data, milestones, population figures, township quarterly reports and
-stored snapshots of computed target values (TARGETS.md).
+the stored series of computed target values (``docs/targets.md``).
 
 What a target measures is named by ``Target.metric`` (a function in ``targets.metrics``) with its
 ``params``; the comparator, value and deadline are data, so a later plan is another fixture."""
@@ -131,7 +131,8 @@ class Target(models.Model):
 
 
 class Milestone(models.Model):
-    """A dated record of something done (TARGETS.md "milestone"), entered by bureau staff."""
+    """A dated record of something done (a "milestone" of ``docs/targets.md``), entered by
+    bureau staff."""
 
     target = models.ForeignKey(
         Target, verbose_name=_("target"), on_delete=models.CASCADE, related_name="milestones"
@@ -233,7 +234,7 @@ def quarter_start(year: int, quarter: int) -> datetime.date:
     return datetime.date(year, quarter * 3 - 2, 1)
 
 
-# A report is on time up to the 15th day after its quarter ends (DESIGN.md, QuarterlyReport).
+# A report is on time up to the 15th day after its quarter ends (``docs/targets.md``).
 REPORT_GRACE_DAYS = 15
 
 
@@ -256,10 +257,14 @@ class QuarterlyReportQuerySet(models.QuerySet):
             last_q -= 1
         return self.filter(Q(year__lt=date.year) | Q(year=date.year, quarter__lte=last_q))
 
+    def accepted_by(self, date: datetime.date):
+        """Reports accepted on or before the date (in the portal's time zone)."""
+        return self.accepted().filter(Q(reviewed_at__isnull=True) | Q(reviewed_at__date__lte=date))
+
     def newest_accepted_on(self, date: datetime.date):
-        """Each township's newest accepted report of a quarter ending on or before the date
-        (TARGETS.md, "township figures")."""
-        candidates = self.accepted().ending_on_or_before(date)
+        """Each township's newest report of a quarter ending on or before the date among those
+        accepted by then (the "township figures" of ``docs/targets.md``)."""
+        candidates = self.accepted_by(date).ending_on_or_before(date)
         newest = (
             candidates.filter(township_id=models.OuterRef("township_id"))
             .order_by("-year", "-quarter")
@@ -398,7 +403,7 @@ class ReportStep(models.Model):
 
 
 # ---------------------------------------------------------------------------------------------
-# Snapshots
+# Statuses and stored values
 
 
 class Status(models.TextChoices):
@@ -412,46 +417,79 @@ class Status(models.TextChoices):
     NO_DATA = "no_data", _("no data")
     TRACKED = "tracked", _("tracked")
     NOT_STARTED = "not_started", _("not started")
+    NOT_DUE = "not_due", _("not yet due")
 
 
-class SnapshotQuerySet(models.QuerySet):
-    def district(self):
-        return self.filter(township__isnull=True)
+class Series(models.Model):
+    """One stored series of a target: the district (no township) or one township, and one plan
+    year for annual targets (0 for the others). Its values are the ``TargetValue`` steps."""
 
-
-class Snapshot(models.Model):
-    """A target's computed value as of a date, stored by the snapshot task for trend charts."""
-
-    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="snapshots")
-    as_of = models.DateField(_("as of"))
+    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="series")
     township = models.ForeignKey(
         "registry.Township", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
-    value = models.DecimalField(max_digits=16, decimal_places=4, null=True, blank=True)
-    numerator = models.DecimalField(max_digits=16, decimal_places=4, null=True, blank=True)
-    denominator = models.DecimalField(max_digits=16, decimal_places=4, null=True, blank=True)
-    status = models.CharField(max_length=16, choices=Status.choices)
-    computed_at = models.DateTimeField()
-
-    objects = SnapshotQuerySet.as_manager()
+    year = models.PositiveSmallIntegerField(default=0)
+    computed_at = models.DateTimeField(_("computed at"))
 
     class Meta:
-        verbose_name = _("snapshot")
-        verbose_name_plural = _("snapshots")
-        ordering = ["target", "as_of"]
+        verbose_name = _("series")
+        verbose_name_plural = _("series")
         constraints = [
             models.UniqueConstraint(
-                fields=["target", "as_of", "township"],
+                fields=["target", "township", "year"],
                 condition=Q(township__isnull=False),
-                name="snapshot_unique_township",
+                name="series_unique_township",
             ),
             models.UniqueConstraint(
-                fields=["target", "as_of"],
+                fields=["target", "year"],
                 condition=Q(township__isnull=True),
-                name="snapshot_unique_district",
+                name="series_unique_district",
             ),
         ]
-        indexes = [models.Index(fields=["target", "township", "as_of"], name="snapshot_idx")]
 
     def __str__(self):
-        return f"{self.target_id} {self.as_of}: {self.value}"
+        return f"{self.target_id} {self.township_id or '-'} {self.year}"
+
+
+class TargetValue(models.Model):
+    """A target's value, numerator and denominator from ``valid_from`` until the next step of
+    its series (``targets.series``): what the dashboard, the target pages, the workbook and
+    ``target_progress`` read."""
+
+    series = models.ForeignKey(Series, on_delete=models.CASCADE, related_name="values")
+    valid_from = models.DateField(_("from"))
+    value = models.DecimalField(max_digits=18, decimal_places=4, null=True, blank=True)
+    numerator = models.DecimalField(max_digits=18, decimal_places=4, null=True, blank=True)
+    denominator = models.DecimalField(max_digits=18, decimal_places=4, null=True, blank=True)
+    extras = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("target value")
+        verbose_name_plural = _("target values")
+        constraints = [
+            models.UniqueConstraint(fields=["series", "valid_from"], name="target_value_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.series_id} {self.valid_from}: {self.value}"
+
+    @property
+    def point(self):
+        from .series import Point
+
+        return Point(self.value, self.numerator, self.denominator, self.extras or {})
+
+
+class RefreshRequest(models.Model):
+    """A committed change to data that targets read, waiting for the refresh task
+    (``targets.tasks.refresh_series``), which takes every waiting request at once."""
+
+    tables = models.JSONField(default=list)
+    requested_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("refresh request")
+        verbose_name_plural = _("refresh requests")
+
+    def __str__(self):
+        return f"{self.requested_at}: {', '.join(self.tables)}"

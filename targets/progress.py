@@ -1,23 +1,23 @@
-"""Status of a target (TARGETS.md, "Status of a target"), computed, never typed in.
+"""Status of a target, computed from its stored values, never typed in (``docs/targets.md``,
+"Status of a target" and "Dates").
 
 Borrowed from Open SDG's "with target" progress measure (sdg-build ``ProgressMeasure.py``), made
 linear: the expected value on the as-of date lies on the straight line from (baseline date, b) to
 (deadline, v), and the progress ratio is (value − b) ÷ (expected − b).
 
 The rule functions (``meets``, ``expected_value``, ``status_for``, ``annual_year_status``,
-``overall_annual_status``) are pure; ``evaluate`` reads the data through ``targets.metrics``.
+``overall_annual_status``) are pure; ``evaluate_many`` reads the stored values
+(``targets.series``) in two queries and applies them. The dashboard, the target pages, the
+workbook and ``target_progress`` all read through it, so they show the same numbers.
 """
 
-import contextlib
 import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.core.exceptions import FieldError
-
 from . import metrics
-from .metrics import MetricResult
-from .models import Comparator, Status, Target
+from .models import Comparator, Series, Status, Target, Unit
+from .series import Point, read
 
 ON_TRACK_RATIO = Decimal("0.95")
 AT_RISK_RATIO = Decimal("0.60")
@@ -91,7 +91,8 @@ def status_for(
     deadline: datetime.date | None,
     as_of: datetime.date,
 ) -> StatusInputs:
-    """The status of a (non-annual) target with its inputs."""
+    """The status of a (non-annual) target with its inputs. On the deadline day itself and
+    later a target not achieved is missed: the figures are final."""
     if value is None:
         return StatusInputs(Status.NO_DATA)
     if comparator == Comparator.TRACKED or goal is None:
@@ -99,8 +100,8 @@ def status_for(
     if meets(comparator, value, goal, goal_max):
         above = above_range(comparator, value, goal_max)
         return StatusInputs(Status.ACHIEVED_ABOVE if above else Status.ACHIEVED)
-    if deadline is not None and as_of > deadline:
-        return StatusInputs(Status.MISSED)
+    if deadline is not None and as_of >= deadline:
+        return StatusInputs(Status.MISSED, goal)
     b = baseline if baseline is not None else Decimal(0)
     decreasing = comparator == Comparator.LTE
     if deadline is None:
@@ -110,21 +111,11 @@ def status_for(
             baseline=b, baseline_date=baseline_date, goal=goal, deadline=deadline, as_of=as_of
         )
     if expected == b:
-        # On or before the baseline date: holding the baseline is on track (TARGETS.md).
+        # On or before the baseline date: holding the baseline is on track.
         holding = value <= b if decreasing else value >= b
         return StatusInputs(Status.ON_TRACK if holding else Status.DETERIORATING, expected)
     ratio = (value - b) / (expected - b)
     return StatusInputs(ratio_status(ratio), expected, ratio)
-
-
-def year_window(target: Target, year: int) -> tuple[datetime.date, datetime.date]:
-    """The days a plan year's figure accrues over. Annual-report targets close on the reporting
-    deadline of the next year (``params.year_closes`` "MM-DD"), the others on 31 December."""
-    closes = target.params.get("year_closes")
-    if closes:
-        month, day = (int(p) for p in closes.split("-"))
-        return datetime.date(year, 1, 1), datetime.date(year + 1, month, day)
-    return datetime.date(year, 1, 1), datetime.date(year, 12, 31)
 
 
 def annual_year_status(
@@ -135,9 +126,11 @@ def annual_year_status(
     goal_max: Decimal | None = None,
     fraction: Decimal,
     finished: bool,
+    prorated: bool = True,
 ) -> StatusInputs:
-    """One plan year of an annual target. A finished year is achieved or missed; in the running
-    year "on track" means value ≥ goal × (days elapsed ÷ days in the year)."""
+    """One plan year of an annual target. A finished year is achieved or missed. In the running
+    year a count is compared with goal × (days elapsed ÷ days in the year) (``prorated``); a
+    rate or a growth is compared with its goal as it stands."""
     if value is None:
         return StatusInputs(Status.NO_DATA)
     if comparator == Comparator.TRACKED:
@@ -147,30 +140,41 @@ def annual_year_status(
         return StatusInputs(Status.ACHIEVED_ABOVE if above else Status.ACHIEVED, goal)
     if finished:
         return StatusInputs(Status.MISSED, goal)
-    expected = goal * fraction
+    expected = goal * fraction if prorated else goal
     if expected <= 0:
-        # e.g. "growth > 0": nothing to pro-rate; not above zero is at risk, below is worse.
+        # e.g. "growth > 0": nothing to compare a ratio with; not above zero is at risk, below
+        # is worse.
         return StatusInputs(Status.DETERIORATING if value < 0 else Status.AT_RISK, expected)
     ratio = value / expected
     return StatusInputs(ratio_status(ratio), expected, ratio)
 
 
-def overall_annual_status(statuses: list[str]) -> str:
-    """Achieved when every finished year met it; a missed year is missed; while a year runs, its
-    status speaks for the target."""
-    started = [s for s in statuses if s not in (Status.NOT_STARTED, Status.NO_DATA)]
+JUDGED = frozenset({*ACHIEVED_STATUSES, Status.MISSED})
+
+
+def overall_annual_status(statuses: list[str], *, final: bool = False) -> str:
+    """Achieved when every year judged met it; a missed year is missed. While a year runs (and
+    the plan has not ended, ``final``), its status speaks for the target. Years not yet due or
+    without data are left out; if nothing is left, the target says why."""
+    started = [s for s in statuses if s not in (Status.NOT_STARTED, Status.NO_DATA, Status.NOT_DUE)]
     if not started:
-        return Status.NO_DATA if Status.NO_DATA in statuses else Status.NOT_STARTED
-    if Status.MISSED in started:
-        return Status.MISSED
+        for reason in (Status.NO_DATA, Status.NOT_DUE):
+            if reason in statuses:
+                return reason
+        return Status.NOT_STARTED
     if Status.TRACKED in started:
         return Status.TRACKED
+    if Status.MISSED in started:
+        return Status.MISSED
+    if final:
+        judged = [s for s in started if s in JUDGED]
+        return Status.ACHIEVED if judged and len(judged) == len(started) else Status.MISSED
     running = [s for s in started if s not in ACHIEVED_STATUSES]
     return running[-1] if running else Status.ACHIEVED
 
 
 # ---------------------------------------------------------------------------------------------
-# Reading the data
+# Reading the stored values
 
 
 @dataclass
@@ -182,7 +186,7 @@ class YearProgress:
     denominator: Decimal | None = None
     expected: Decimal | None = None
     finished: bool = False
-    result: MetricResult | None = None
+    extras: dict = field(default_factory=dict)
 
     @property
     def status_label(self) -> str:
@@ -195,30 +199,37 @@ class Progress:
     as_of: datetime.date
     township_id: int | None
     status: str
-    result: MetricResult
+    point: Point
     baseline: Decimal | None = None
     expected: Decimal | None = None
     ratio: Decimal | None = None
     years: list[YearProgress] = field(default_factory=list)
+    year: int | None = None  # the plan year the headline value is of (annual targets)
+    note: str = ""
+    computed_at: datetime.datetime | None = None
 
     @property
     def value(self):
-        return self.result.value
+        return self.point.value
 
     @property
     def numerator(self):
-        return self.result.numerator
+        return self.point.numerator
 
     @property
     def denominator(self):
-        return self.result.denominator
+        return self.point.denominator
+
+    @property
+    def extras(self) -> dict:
+        return self.point.extras
 
     @property
     def status_label(self) -> str:
         return str(Status(self.status).label)
 
     def as_dict(self) -> dict:
-        """The object ``target_progress --json`` prints (DESIGN.md contract 5)."""
+        """The object ``target_progress --json`` prints."""
         t = self.target
         goal = _number(t.value)
         data = {
@@ -252,168 +263,183 @@ def _number(value) -> float | None:
     return float(round(Decimal(value), 4))
 
 
-def _safe_compute(target, **kwargs) -> MetricResult:
-    """The metric, or "no data" when another app's model is not yet what the metric expects."""
-    try:
-        return metrics.compute(target, **kwargs)
-    except (FieldError, LookupError) as error:
-        return metrics.no_data(metrics.NOT_YET, error=str(error))
+NO_POINT = Point(None)
 
 
-def evaluate(
-    target: Target,
-    *,
-    as_of: datetime.date,
-    township_id: int | None = None,
-    baselines: dict | None = None,
-) -> Progress:
-    """The target's value, status and status inputs as of the date, district-wide or for one
-    township. A baseline the target does not state is its value on the baseline date: taken from
-    ``baselines`` (stored snapshots, see ``stored_baselines``) when given there, else computed."""
+def year_start(target: Target, year: int) -> datetime.date:
+    """The first day a plan year's figure is shown: 1 January, or for annual-report targets the
+    day the year's reports fall due (before it the year is "not yet due")."""
+    return metrics.due_date(target, year)
+
+
+def year_final(target: Target, year: int) -> datetime.date:
+    """The day a plan year's figure is final: 31 December, or the reporting deadline."""
+    return max(datetime.date(year, 12, 31), year_start(target, year))
+
+
+def final_day(target: Target) -> datetime.date:
+    """From this day on the target's figures are final: its deadline, else the plan's end."""
+    return target.deadline or target.plan.ends_on
+
+
+def _progress(target, township_id, as_of, readings, baseline_reading) -> Progress:
+    metric = metrics.METRICS[target.metric]
+    computed = [r.computed_at for r in readings.values() if r.computed_at]
+    common = {
+        "target": target,
+        "as_of": as_of,
+        "township_id": township_id,
+        "computed_at": min(computed) if computed else None,
+    }
+    if township_id is not None and metric.district_only:
+        return Progress(
+            status=Status.NO_DATA, point=NO_POINT, note=str(metrics.DISTRICT_ONLY), **common
+        )
     if target.annual:
-        return _evaluate_annual(target, as_of=as_of, township_id=township_id)
-    result = _safe_compute(target, as_of=as_of, township_id=township_id)
+        return _annual(target, as_of, readings, common)
+    reading = readings.get(0)
+    point = reading.point if reading and reading.point else NO_POINT
     baseline = target.baseline
-    baseline_date = target.effective_baseline_date
-    if baseline is None and result.value is not None and target.comparator != Comparator.TRACKED:
-        if baselines is not None and target.pk in baselines:
-            baseline = baselines[target.pk]
-        else:
-            baseline = _safe_compute(target, as_of=baseline_date, township_id=township_id).value
+    if baseline is None and point.value is not None and target.comparator != Comparator.TRACKED:
+        baseline = (
+            baseline_reading.point.value if baseline_reading and baseline_reading.point else None
+        )
+    deadline = target.deadline
+    if deadline is None and target.comparator not in (Comparator.TRACKED,):
+        deadline = target.plan.ends_on
     inputs = status_for(
-        value=result.value,
+        value=point.value,
         comparator=target.comparator,
         goal=target.value,
         goal_max=target.value_max,
         baseline=baseline,
-        baseline_date=baseline_date,
-        deadline=target.deadline,
+        baseline_date=target.effective_baseline_date,
+        deadline=deadline,
         as_of=as_of,
     )
     return Progress(
-        target=target,
-        as_of=as_of,
-        township_id=township_id,
         status=inputs.status,
-        result=result,
+        point=point,
         baseline=baseline,
         expected=inputs.expected,
         ratio=inputs.ratio,
+        note=point.extras.get("note", ""),
+        **common,
     )
 
 
-def _evaluate_annual(target, *, as_of, township_id) -> Progress:
+def _annual(target, as_of, readings, common) -> Progress:
     years = []
-    current = None
-    windows = [
-        (year, min(as_of, year_window(target, year)[1]))
-        for year in target.plan_years
-        if as_of >= year_window(target, year)[0]
-    ]
-    # The metric may count every plan year at once (while ``metrics.sharing()`` is on); if its
-    # data is not there yet, each year says "no data" by itself (``_safe_compute``).
-    with contextlib.suppress(FieldError, LookupError):
-        metrics.prefetch(target, windows)
+    headline = None
     for year in target.plan_years:
-        start, end = year_window(target, year)
+        start = datetime.date(year, 1, 1)
+        shown_from = year_start(target, year)
         if as_of < start:
             years.append(YearProgress(year=year, status=Status.NOT_STARTED))
             continue
-        finished = as_of >= end
-        result = _safe_compute(target, as_of=min(as_of, end), township_id=township_id, year=year)
+        if as_of < shown_from:
+            years.append(YearProgress(year=year, status=Status.NOT_DUE))
+            continue
+        reading = readings.get(year)
+        point = reading.point if reading and reading.point else NO_POINT
+        end = datetime.date(year, 12, 31)
+        finished = as_of >= year_final(target, year)
         fraction = Decimal((min(as_of, end) - start).days + 1) / Decimal((end - start).days + 1)
         inputs = annual_year_status(
-            value=result.value,
+            value=point.value,
             comparator=target.comparator,
             goal=target.value,
             goal_max=target.value_max,
             fraction=fraction,
             finished=finished,
+            prorated=target.unit == Unit.COUNT,
         )
         years.append(
             YearProgress(
                 year=year,
                 status=inputs.status,
-                value=result.value,
-                numerator=result.numerator,
-                denominator=result.denominator,
+                value=point.value,
+                numerator=point.numerator,
+                denominator=point.denominator,
                 expected=inputs.expected,
                 finished=finished,
-                result=result,
+                extras=point.extras,
             )
         )
-        current = (result, inputs)
-    if current is None:
-        result, expected, ratio = metrics.no_data(), None, None
-    else:
-        result, expected, ratio = current[0], current[1].expected, current[1].ratio
+        headline = (year, point, inputs)
+    final = as_of >= target.plan.ends_on
+    status = overall_annual_status([y.status for y in years], final=final)
+    if headline is None:
+        note = metrics.NOT_DUE if status == Status.NOT_DUE else ""
+        return Progress(status=status, point=NO_POINT, years=years, note=str(note), **common)
+    year, point, inputs = headline
     return Progress(
-        target=target,
-        as_of=as_of,
-        township_id=township_id,
-        status=overall_annual_status([y.status for y in years]),
-        result=result,
-        expected=expected,
-        ratio=ratio,
+        status=status,
+        point=point,
+        expected=inputs.expected,
+        ratio=inputs.ratio,
         years=years,
+        year=year,
+        note=point.extras.get("note", ""),
+        **common,
     )
 
 
-def stored_baselines(targets, township_id: int | None) -> dict:
-    """Values stored by the snapshot task on each target's baseline date, in one query. The
-    baseline date lies in the past, so its stored value is what a fresh computation gives unless
-    old records were corrected since (``snapshot_targets --as-of`` stores it again)."""
-    from .models import Snapshot
+def evaluate_many(
+    targets, *, as_of: datetime.date | list, township_ids=(None,)
+) -> dict[tuple[int | None, datetime.date], list[Progress]]:
+    """Every target's progress for each scope (None: the district) and date, read from the
+    stored values in two queries: ``{(township id, date): [Progress, ...]}`` in target order."""
+    targets = list(targets)
+    days = list(dict.fromkeys(as_of if isinstance(as_of, list) else [as_of]))
+    wanted = set(days) | {t.effective_baseline_date for t in targets if not t.annual}
+    scopes = list(township_ids)
+    series = Series.objects.filter(target__in=targets)
+    if None in scopes and len(scopes) == 1:
+        series = series.filter(township__isnull=True)
+    elif None in scopes:
+        series = series.filter(township__isnull=True) | series.filter(township_id__in=scopes)
+    else:
+        series = series.filter(township_id__in=scopes)
+    readings = read(series, wanted)
+    out: dict = {}
+    for scope in scopes:
+        for day in days:
+            rows = out.setdefault((scope, day), [])
+            for target in targets:
+                by_year = {
+                    year: readings.get((target.pk, scope, year), {}).get(day)
+                    for year in [0, *target.plan_years]
+                }
+                by_year = {y: r for y, r in by_year.items() if r is not None}
+                baseline = readings.get((target.pk, scope, 0), {}).get(
+                    target.effective_baseline_date
+                )
+                rows.append(_progress(target, scope, day, by_year, baseline))
+    return out
 
-    wanted = {t.pk: t.effective_baseline_date for t in targets if not t.annual}
-    rows = Snapshot.objects.filter(
-        target_id__in=wanted, township_id=township_id, as_of__in=set(wanted.values())
-    ).values_list("target_id", "as_of", "value")
-    return {pk: value for pk, day, value in rows if wanted[pk] == day and value is not None}
+
+def evaluate(target: Target, *, as_of: datetime.date, township_id: int | None = None) -> Progress:
+    (progress,) = evaluate_many([target], as_of=as_of, township_ids=(township_id,))[
+        (township_id, as_of)
+    ]
+    return progress
 
 
-def evaluate_plan(
-    plan, *, as_of: datetime.date, township_id: int | None = None, cached: bool = False
-) -> list[Progress]:
-    """Every target of the plan; the dashboard, its workbook and ``target_progress`` all read
-    this, so they show the same numbers. ``cached``: taken from ``targets.results`` while the
-    data has not changed (without record lists)."""
-    targets = list(plan.targets.for_dashboard())
-    if cached:
-        return evaluate_cached(targets, as_of=as_of, township_id=township_id)
-    baselines = stored_baselines(targets, township_id)
-    with metrics.sharing():
-        return [
-            evaluate(t, as_of=as_of, township_id=township_id, baselines=baselines) for t in targets
-        ]
-
-
-def evaluate_cached(targets, *, as_of: datetime.date, township_id: int | None = None):
-    """``evaluate`` of each target, from the results cache when the data has not changed since it
-    was computed (``targets.results``); the results carry no record lists (see ``records_of``)."""
-    from . import results
-
-    state = {}
-
-    def compute(target):
-        if "baselines" not in state:  # one query, and only when something is computed
-            state["baselines"] = stored_baselines(targets, township_id)
-        return evaluate(target, as_of=as_of, township_id=township_id, baselines=state["baselines"])
-
-    with metrics.sharing():
-        return results.evaluate_many(targets, as_of=as_of, township_id=township_id, compute=compute)
+def evaluate_plan(plan, *, as_of: datetime.date, township_id: int | None = None) -> list[Progress]:
+    """Every target of the plan, from the stored values."""
+    targets = plan.targets.for_dashboard()
+    return evaluate_many(targets, as_of=as_of, township_ids=(township_id,))[(township_id, as_of)]
 
 
 def records_of(target: Target, *, as_of: datetime.date, township_id: int | None = None):
-    """The metric's records behind the number as of the date (for an annual target, those of the
-    running or last started plan year), built without counting them again."""
+    """The records behind the number as of the date (for an annual target, those of the plan
+    year its headline value is of), each marked whether it counts: the metric's direct
+    computation for that date and scope."""
     year = None
-    when = as_of
     if target.annual:
-        started = [y for y in target.plan_years if as_of >= year_window(target, y)[0]]
+        started = [y for y in target.plan_years if as_of >= year_start(target, y)]
         if not started:
             return metrics.no_data()
         year = started[-1]
-        when = min(as_of, year_window(target, year)[1])
-    with metrics.records_only():
-        return _safe_compute(target, as_of=when, township_id=township_id, year=year)
+    return metrics.compute(target, as_of=as_of, township_id=township_id, year=year)

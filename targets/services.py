@@ -1,12 +1,16 @@
 """Writes of the targets app: township quarterly reports (draft → submitted → accepted | returned
-→ resubmitted), milestones and stored snapshots. Each is atomic and validates before saving; the
-views, the admin, the demo, the task and the commands all call these."""
+→ resubmitted), milestones, and the stored series of target values (refreshed and verified).
+Each is atomic and validates before saving; the views, the admin, the demo, the task and the
+commands all call these."""
 
 import datetime
+import random
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Max, Min
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,7 +20,7 @@ from zhenhai_so.models import Notification, User
 from zhenhai_so.notifications import notify
 from zhenhai_so.roles import Role
 
-from . import metrics
+from . import metrics, progress, series
 from .models import (
     Milestone,
     Plan,
@@ -24,10 +28,11 @@ from .models import (
     QuarterlyReport,
     QuarterlyValue,
     ReportStep,
-    Snapshot,
+    Status,
+    Target,
     quarterly_report_due,
 )
-from .progress import evaluate
+from .series import Window
 
 State = QuarterlyReport.State
 
@@ -330,32 +335,113 @@ def milestone_record(
     return milestone
 
 
-@transaction.atomic
-def snapshot_store(*, plan: Plan, as_of: datetime.date, per_township: bool = True) -> int:
-    """Store every target's value as of the date, district-wide and per township. Idempotent:
-    one row per (target, date, township), updated in place."""
-    now = timezone.now()
-    scopes = [None] + (list(Township.objects.values_list("pk", flat=True)) if per_township else [])
-    with metrics.sharing():  # the scopes share the counts of the annual facts
-        computed = [
-            evaluate(target, as_of=as_of, township_id=township_id)
-            for target in plan.targets.for_dashboard()
-            for township_id in scopes
-        ]
-    for progress in computed:
-        Snapshot.objects.update_or_create(
-            target=progress.target,
-            as_of=as_of,
-            township_id=progress.township_id,
-            defaults={
-                "value": _rounded(progress.value),
-                "numerator": _rounded(progress.numerator),
-                "denominator": _rounded(progress.denominator),
-                "status": progress.status,
-                "computed_at": now,
-            },
-        )
-    return len(computed)
+def series_window(today: datetime.date | None = None) -> "Window":
+    """The dates and townships a refresh computes: from the earliest plan's start to the later
+    of the latest plan's end and today."""
+    today = today or timezone.localdate()
+    bounds = Plan.objects.aggregate(first=Min("starts_on"), last=Max("ends_on"))
+    return Window(
+        first=bounds["first"] or today,
+        last=max(bounds["last"] or today, today),
+        townships=list(Township.objects.values_list("pk", flat=True)),
+    )
+
+
+def series_refresh(*, targets=None, since: datetime.date | None = None, today=None) -> int:
+    """Compute every series of the targets (all targets by default) and store it, each target
+    writing only the steps that differ from those stored. ``since``: keep the stored steps
+    before that date. Returns the number of steps written."""
+    window = series_window(today)
+    targets = Target.objects.select_related("plan") if targets is None else targets
+    written = 0
+    with transaction.atomic():  # one commit: pages read the old values until then
+        for target in targets:
+            computed = metrics.METRICS[target.metric].series(target, window)
+            written += series.store(target, computed, since=since)
+    return written
+
+
+def tables_read(metric) -> set[str]:
+    """The database tables a metric reads (its models' and their many-to-many tables)."""
+    tables = set()
+    for model in metric.reads:
+        tables.add(model._meta.db_table)
+        tables |= {f.remote_field.through._meta.db_table for f in model._meta.many_to_many}
+    return tables
+
+
+def targets_reading(tables) -> list[Target]:
+    """The targets whose figures a change to the tables (database table names) may change: those
+    whose metric reads one of them, or every target when plans or targets themselves changed."""
+    tables = set(tables)
+    targets = Target.objects.select_related("plan")
+    if tables & {Target._meta.db_table, Plan._meta.db_table}:
+        return list(targets)
+    names = [name for name, metric in metrics.METRICS.items() if tables & tables_read(metric)]
+    return list(targets.filter(metric__in=names))
+
+
+@dataclass
+class Difference:
+    target: str
+    township_id: int | None
+    day: datetime.date
+    stored: tuple
+    direct: tuple
+
+
+def series_verify(*, targets=None, days: int = 12, seed: int | None = None, today=None):
+    """Compare the stored values with each metric's direct computation on random dates (and
+    the quarter ends) for the district and random townships; returns the differences."""
+    rng = random.Random(seed)  # noqa: S311  (dates to check, not a secret)
+    window = series_window(today)
+    targets = list(Target.objects.select_related("plan") if targets is None else targets)
+    span = (window.last - window.first).days
+    dates = sorted(
+        {window.first + datetime.timedelta(days=rng.randint(0, span)) for _ in range(days)}
+    )
+    scopes = [None, *rng.sample(window.townships, min(3, len(window.townships)))]
+    differences = []
+    stored = progress.evaluate_many(targets, as_of=dates, township_ids=scopes)
+    for (scope, day), rows in stored.items():
+        for p in rows:
+            target = p.target
+            checks = [
+                (y.year, y) for y in p.years if y.status not in (Status.NOT_STARTED, Status.NOT_DUE)
+            ]
+            if not target.annual:
+                checks = [(None, p)]
+            for year, shown in checks:
+                result = metrics.compute(target, as_of=day, township_id=scope, year=year)
+                direct = tuple(
+                    _rounded(x) for x in (result.value, result.numerator, result.denominator)
+                )
+                mine = tuple(_rounded(x) for x in (shown.value, shown.numerator, shown.denominator))
+                if p.note and result.value is None and shown.value is None:
+                    continue
+                if _differs(direct, mine):
+                    differences.append(
+                        Difference(
+                            f"{target.code}{'' if year is None else f' {year}'}",
+                            scope,
+                            day,
+                            mine,
+                            direct,
+                        )
+                    )
+    return differences
+
+
+def _differs(direct, stored) -> bool:
+    """Whether two (value, numerator, denominator) disagree; a count's missing denominator is
+    the same as none."""
+    value, numerator, denominator = direct
+    s_value, s_numerator, s_denominator = stored
+    if value != s_value:
+        return True
+    if value is None:
+        return False
+    return numerator != s_numerator or (denominator or None) != (s_denominator or None)
 
 
 def _rounded(value):

@@ -1,8 +1,14 @@
-"""Scheduled snapshots of every target (CELERY_BEAT_SCHEDULE in settings)."""
+"""The targets' background work (``CELERY_BEAT_SCHEDULE`` in settings): the stored series kept
+up to date after changes, and the township offices' reminders."""
 
+import contextlib
 import datetime
+import logging
 
 from celery import shared_task
+from django.conf import settings
+from django.core.cache import cache
+from django.db import DatabaseError, connections
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,8 +19,9 @@ from zhenhai_so.notifications import notify
 from zhenhai_so.roles import Role
 
 from . import services
-from .models import Plan, QuarterlyReport, quarter_end, quarterly_report_due
-from .progress import evaluate_plan
+from .models import Plan, QuarterlyReport, RefreshRequest, Target, quarter_end, quarterly_report_due
+
+logger = logging.getLogger(__name__)
 
 # Township offices are reminded a week before a report is due, and told once when it is late;
 # "when" is within two weeks of the due date, so a beat that was down for days still tells them,
@@ -24,48 +31,87 @@ LATE_FOR = datetime.timedelta(days=14)
 ONE_DAY = datetime.timedelta(days=1)
 
 
-def _plans_running_on(day: datetime.date):
-    return Plan.objects.filter(starts_on__lte=day)
+QUEUED_KEY = "targets:refresh-queued"
+LOCK_ID = 0x7A48_5345  # the refresh's PostgreSQL advisory lock
+
+
+@contextlib.contextmanager
+def _exclusive():
+    """True while this process alone refreshes (a PostgreSQL advisory lock; one process on
+    SQLite); False when another refresh runs, which leaves the waiting requests to the next."""
+    connection = connections["default"]
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [LOCK_ID])
+        (locked,) = cursor.fetchone()
+    try:
+        yield locked
+    finally:
+        if locked:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [LOCK_ID])
+
+
+def request_refresh(tables) -> None:
+    """After a commit that wrote to the tables: if targets read them, note it and queue one
+    refresh a few seconds later (``TARGETS_REFRESH_DELAY``), unless one is queued already: a
+    burst of changes gives one refresh. Should the broker be down, ``refresh_pending`` (every
+    minute) takes the noted request."""
+    try:
+        if not services.targets_reading(tables):
+            return
+        RefreshRequest.objects.create(tables=sorted(tables), requested_at=timezone.now())
+    except DatabaseError:  # the targets' tables not migrated yet (a migration's own writes)
+        logger.info("targets refresh not requested: tables not ready", exc_info=True)
+        return
+    delay = settings.TARGETS_REFRESH_DELAY
+    try:
+        if cache.add(QUEUED_KEY, 1, delay + 60):
+            refresh_series.apply_async(countdown=delay)
+    except Exception:  # broker or cache down: the sweeper takes the request
+        logger.warning("targets refresh not queued; refresh_pending will take it", exc_info=True)
 
 
 @shared_task(ignore_result=True)
-def warm_dashboard() -> int:
-    """Every minute: the dashboard's opening view (the newest plan as of its default date,
-    district-wide and for each township) computed into the results cache, so that the first
-    person to open it after a change does not wait for every metric. Costs one cache read when
-    nothing changed since the last run. Returns the number of views warmed."""
-    plan = Plan.objects.order_by("-starts_on").first()
-    if plan is None:
-        return 0
-    as_of = plan.default_as_of(timezone.localdate())
-    scopes = [None, *Township.objects.order_by("order").values_list("pk", flat=True)]
-    for township_id in scopes:
-        evaluate_plan(plan, as_of=as_of, township_id=township_id, cached=True)
-    return len(scopes)
+def refresh_series() -> int:
+    """Recompute the series of the targets that the waiting requests name, then drop the
+    requests. Returns the number of steps written."""
+    cache.delete(QUEUED_KEY)
+    with _exclusive() as alone:
+        if not alone:
+            return 0
+        waiting = list(RefreshRequest.objects.order_by("pk").values_list("pk", "tables"))
+        if not waiting:
+            return 0
+        tables = {table for _pk, names in waiting for table in names}
+        written = services.series_refresh(targets=services.targets_reading(tables))
+        RefreshRequest.objects.filter(pk__lte=waiting[-1][0]).delete()
+        return written
 
 
-@shared_task
-def snapshot_today() -> int:
-    """Nightly: every target's value for today (or each ended plan's last day, stored once more
-    so a late correction of old data reaches the trend), district-wide and per township."""
-    today = timezone.localdate()
-    stored = 0
-    for plan in _plans_running_on(today):
-        stored += services.snapshot_store(plan=plan, as_of=plan.default_as_of(today))
-    return stored
+@shared_task(ignore_result=True)
+def refresh_pending() -> int:
+    """Every minute: requests older than the delay (their task was never queued or was lost),
+    and targets never computed."""
+    old = timezone.now() - datetime.timedelta(seconds=settings.TARGETS_REFRESH_DELAY + 30)
+    missing = Target.objects.filter(series__isnull=True)
+    if missing.exists():
+        with _exclusive() as alone:
+            if alone:
+                services.series_refresh(targets=missing.select_related("plan"))
+    if RefreshRequest.objects.filter(requested_at__lt=old).exists():
+        return refresh_series()
+    return 0
 
 
-@shared_task
-def snapshot_quarter_end() -> int:
-    """Daily after midnight: if yesterday closed a quarter, store every target as of that day."""
-    yesterday = timezone.localdate() - datetime.timedelta(days=1)
-    quarter = (yesterday.month - 1) // 3 + 1
-    if yesterday != quarter_end(yesterday.year, quarter):
-        return 0
-    return sum(
-        services.snapshot_store(plan=plan, as_of=yesterday)
-        for plan in _plans_running_on(yesterday).filter(ends_on__gte=yesterday)
-    )
+@shared_task(ignore_result=True)
+def refresh_all() -> int:
+    """Nightly: every series again, up to the new day (a year that begins, a reporting
+    deadline that arrives)."""
+    with _exclusive() as alone:
+        return services.series_refresh() if alone else 0
 
 
 def _quarters_due_between(plan: Plan, first: datetime.date, last: datetime.date):
@@ -79,7 +125,7 @@ def _quarters_due_between(plan: Plan, first: datetime.date, last: datetime.date)
 
 @shared_task(acks_late=True)
 def remind_quarterly_reports(today: str | None = None) -> int:
-    """Daily (issue 7, "Reminders"): township offices are told of a quarterly report due within
+    """Daily: township offices are told of a quarterly report due within
     7 days and of one that is late (due 15 days after the quarter, ``REPORT_GRACE_DAYS``), once
     each per township and quarter; bureau staff of every report waiting for review, once per
     submission. Returns the number of notifications created."""

@@ -1,21 +1,21 @@
 """The leaders' dashboard, target pages, township quarterly reports and milestones."""
 
 import datetime
+from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, QueryDict
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from registry.models import Township
-from zhenhai_so import dataversion, jobs
+from zhenhai_so import jobs
 from zhenhai_so.excel import export_response
 from zhenhai_so.pagination import paginate, querystring_without_page
 
@@ -25,13 +25,13 @@ from .models import (
     Milestone,
     Plan,
     QuarterlyReport,
-    Snapshot,
+    RefreshRequest,
     Status,
     Target,
     quarter_end,
     quarterly_report_due,
 )
-from .progress import evaluate_cached, evaluate_plan, records_of
+from .progress import evaluate_many, evaluate_plan, records_of
 from .records import RECORD_KINDS
 
 # Headline numbers at the top of the dashboard: (label, target code).
@@ -91,10 +91,33 @@ def _fmt(value, digits=1):
 # Dashboard
 
 
-@permission_required("targets.view_snapshot", raise_exception=True)
+def _trends(progress_by_day: dict, township_id, ends) -> dict[str, list]:
+    """Each target's headline value at the quarter ends, for the sparklines."""
+    trends: dict[str, list] = {}
+    for end in ends:
+        for p in progress_by_day[(township_id, end)]:
+            trends.setdefault(p.target.code, []).append(_fmt(p.value, 2))
+    return trends
+
+
+def _computed_at(progress) -> datetime.datetime | None:
+    times = [p.computed_at for p in progress if p.computed_at]
+    return min(times) if times else None
+
+
+def _headline_spending(progress) -> Decimal | None:
+    """The year's contract amount of purchase-of-service projects (万元), from C8's figures."""
+    for p in progress:
+        if p.target.metric == "purchase_growth" and p.extras:
+            return p.extras.get("amount")
+    return None
+
+
+@permission_required("targets.view_targetvalue", raise_exception=True)
 @require_GET
 def dashboard(request):
-    """Every target of the plan with its value, status and trend; headline numbers on top."""
+    """Every target of the plan with its value, status and trend; headline numbers on top. Read
+    from the stored series: a constant number of queries for any date and township."""
     plan = _current_plan()
     form, as_of, township = _scope(request, plan)
     township_id = township.pk if township else None
@@ -111,63 +134,30 @@ def dashboard(request):
         jobs.message_queued(request, download)
         return redirect("jobs:download_detail", pk=download.pk)
     ends = _plan_quarter_ends(plan, as_of)
-    trends: dict[str, list] = {}
-    for code, value in (
-        Snapshot.objects.filter(target__plan=plan, township_id=township_id, as_of__in=ends)
-        .order_by("as_of")
-        .values_list("target__code", "value")
-    ):
-        trends.setdefault(code, []).append(_fmt(value, 2))
-    # The links carry the date and township asked for, in one spelling, so that the figures'
-    # HTML has one cache entry per date and township whatever else the address holds.
-    links = QueryDict(mutable=True)
-    if form.is_bound and form.is_valid():
-        if request.GET.get("as_of"):
-            links["as_of"] = as_of.isoformat()
-        if request.GET.get("township"):
-            links["township"] = str(township_id)
-    ended = as_of >= plan.ends_on and not request.GET.get("as_of")
-    context = {
-        "plan": plan,
-        "form": form,
-        "as_of": as_of,
-        "township": township,
-        "ended": ended,
-        "trend_data": trends,
-        "querystring": querystring_without_page(request),
-        "can_export": request.user.has_perm("targets.export_targets"),
-    }
-
-    link_query = links.urlencode()
-
-    def figures():
-        progress = evaluate_plan(plan, as_of=as_of, township_id=township_id, cached=True)
-        context["progress"] = progress  # for tests, when computed
-        return _dashboard_figures(progress, as_of, township_id, link_query)
-
-    context["figures"] = dataversion.cached(
-        "dashboard", (plan.pk, as_of, township_id, get_language(), link_query), figures
-    )
-    return render(request, "targets/dashboard.html", context)
-
-
-def _dashboard_figures(progress, as_of, township_id, querystring) -> str:
-    """The dashboard's headline cards, status counts and table of targets: HTML that depends
-    on the data, the plan, the date, the township and the language only (no user), so it is
-    kept in the cache with the computed values (``dataversion.cached``)."""
+    targets = list(plan.targets.for_dashboard())
+    by_day = evaluate_many(targets, as_of=[as_of, *ends], township_ids=(township_id,))
+    progress = by_day[(township_id, as_of)]
     by_code = {p.target.code: p for p in progress}
     counts: dict[str, int] = {}
     for p in progress:
         counts[p.status] = counts.get(p.status, 0) + 1
     context = {
-        "progress": progress,
+        "plan": plan,
+        "form": form,
         "as_of": as_of,
+        "township": township,
+        "ended": as_of >= plan.ends_on,
+        "trend_data": _trends(by_day, township_id, ends),
+        "progress": progress,
         "headlines": [(_(label), by_code.get(code)) for label, code in HEADLINES],
-        "spending": metrics.purchase_spending(as_of, township_id),
+        "spending": _headline_spending(progress),
         "status_counts": [(Status(s).label, s, n) for s, n in counts.items()],
-        "querystring": querystring,
+        "computed_at": _computed_at(progress),
+        "refreshing": RefreshRequest.objects.exists(),
+        "querystring": querystring_without_page(request),
+        "can_export": request.user.has_perm("targets.export_targets"),
     }
-    return render_to_string("targets/includes/dashboard_figures.html", context)
+    return render(request, "targets/dashboard.html", context)
 
 
 def _progress_row(p) -> list:
@@ -195,8 +185,8 @@ WORKBOOK_HEADERS = [
 
 
 def _progress_rows(plan, as_of, township_id):
-    """The sheet's rows, computed when the export task reaches the sheet."""
-    for p in evaluate_plan(plan, as_of=as_of, township_id=township_id, cached=True):
+    """The sheet's rows, read when the export task reaches the sheet."""
+    for p in evaluate_plan(plan, as_of=as_of, township_id=township_id):
         yield _progress_row(p)
 
 
@@ -232,18 +222,74 @@ def dashboard_export(*, user, params: dict) -> jobs.Export:
 # ---------------------------------------------------------------------------------------------
 # Target page
 
+# Labels of the details a metric keeps beside its number (shown on the target page).
+EXTRA_LABELS = {
+    "by_type": gettext_lazy("By type"),
+    "population": gettext_lazy("Registered population"),
+    "population_year": gettext_lazy("Population figure of the year"),
+    "population_source": gettext_lazy("Source of the population figure"),
+    "resident_population": gettext_lazy("Resident population"),
+    "per_10k_resident": gettext_lazy("Per 10,000 residents"),
+    "from": gettext_lazy("Compared with"),
+    "to": gettext_lazy("Counted up to"),
+    "year": gettext_lazy("Year"),
+    "min": gettext_lazy("Fewest in one village or community"),
+    "mean": gettext_lazy("Mean per village or community"),
+    "amount": gettext_lazy("Contract amount (10,000 yuan)"),
+    "count": gettext_lazy("Projects"),
+    "previous_amount": gettext_lazy("Same period of the year before (10,000 yuan)"),
+    "inspections": gettext_lazy("Spot checks"),
+    "by_list": gettext_lazy("By list"),
+    "per_year": gettext_lazy("Listed / removed per year"),
+    "mean_personnel_share": gettext_lazy("Mean personnel-cost share of social-work projects (%)"),
+}
 
-@permission_required("targets.view_snapshot", raise_exception=True)
+
+# The data sources a target names (``Target.source``), in words.
+SOURCES = {
+    "registry": gettext_lazy("the register"),
+    "registry (inspections)": gettext_lazy("the register (spot checks)"),
+    "registry (lists)": gettext_lazy("the register (abnormal and serious-violation lists)"),
+    "population": gettext_lazy("population figures"),
+    "annual reports": gettext_lazy("annual reports"),
+    "annual facts": gettext_lazy("facts of the annual reports"),
+    "evaluation": gettext_lazy("evaluations"),
+    "milestone": gettext_lazy("milestones"),
+    "milestones": gettext_lazy("milestones"),
+    "procurement": gettext_lazy("purchase of services"),
+    "procurement (awards)": gettext_lazy("purchase of services (awards)"),
+    "procurement (brands)": gettext_lazy("purchase of services (brands)"),
+    "party building": gettext_lazy("party building"),
+    "township figures": gettext_lazy("township quarterly reports"),
+    "trainings": gettext_lazy("trainings"),
+}
+
+
+def source_label(source: str) -> str:
+    return " + ".join(str(SOURCES.get(part.strip(), part.strip())) for part in source.split("+"))
+
+
+def _extras(extras: dict) -> list[tuple[str, str]]:
+    """The details as (label, text), without the note (shown by itself)."""
+    out = []
+    for key, value in extras.items():
+        if key == "note" or key not in EXTRA_LABELS:
+            continue
+        if isinstance(value, dict):
+            value = "; ".join(
+                f"{k}: {' / '.join(str(x) for x in v) if isinstance(v, list | tuple) else v}"
+                for k, v in value.items()
+            )
+        out.append((EXTRA_LABELS[key], "—" if value is None else str(value)))
+    return out
+
+
+@permission_required("targets.view_targetvalue", raise_exception=True)
 @require_GET
 def target_detail(request, pk, township_pk=None):
     """A target's definition and reading, the inputs of its status, its value over time and per
     township, and the records behind the number. Township offices read their own township's page
     (``target_township``); another township's is a 404."""
-    with metrics.sharing():  # the townships' values share their counts
-        return _target_detail(request, pk, township_pk)
-
-
-def _target_detail(request, pk, township_pk):
     target = get_object_or_404(Target.objects.select_related("plan"), pk=pk)
     plan = target.plan
     if township_pk is None and request.user.scope_township_id is not None:
@@ -254,11 +300,13 @@ def _target_detail(request, pk, township_pk):
     if township_pk is not None:
         township = get_object_or_404(Township.objects.visible_to(request.user), pk=township_pk)
     township_id = township.pk if township else None
-    (progress,) = evaluate_cached([target], as_of=as_of, township_id=township_id)
-    result = progress.result
+    townships = list(Township.objects.visible_to(request.user))
+    ends = _plan_quarter_ends(plan, as_of)
+    scopes = {township_id, *(t.pk for t in townships)}
+    by_day = evaluate_many([target], as_of=[as_of, *ends], township_ids=sorted(scopes, key=str))
+    (progress,) = by_day[(township_id, as_of)]
+    result = records_of(target, as_of=as_of, township_id=township_id)
     records = result.records
-    if records is None:  # the cached progress keeps no record list
-        records = records_of(target, as_of=as_of, township_id=township_id).records
     kind = RECORD_KINDS.get(result.record_kind)
     if request.GET.get("export") == "xlsx":
         if not request.user.has_perm("targets.export_targets"):
@@ -267,30 +315,14 @@ def _target_detail(request, pk, township_pk):
             raise Http404
         rows = (kind.row(obj) for obj in kind.listed(records).iterator(chunk_size=2000))
         return export_response(f"target-{target.code}", target.code, kind.headers, rows)
-    page = (
-        paginate(request, kind.listed(records), count=result.records_count)
-        if kind and records is not None
-        else None
-    )
-    ends = _plan_quarter_ends(plan, as_of)
-    stored = {
-        s.as_of: s
-        for s in Snapshot.objects.filter(target=target, township_id=township_id, as_of__in=ends)
-    }
-    over_time = []
-    for end in ends:
-        if end in stored:
-            over_time.append((end, stored[end].value, stored[end].status))
-        else:
-            (p,) = evaluate_cached([target], as_of=end, township_id=township_id)
-            over_time.append((end, p.value, p.status))
-    per_township = [
-        (t, evaluate_cached([target], as_of=as_of, township_id=t.pk)[0])
-        for t in Township.objects.visible_to(request.user)
-    ]
+    page = None
+    if kind and records is not None:
+        page = paginate(request, kind.listed(records), count=_records_count(progress, result))
+    over_time = [(end, by_day[(township_id, end)][0]) for end in ends]
+    per_township = [(t, by_day[(t.pk, as_of)][0]) for t in townships]
     chart = {
-        "time": {"dates": [d.isoformat() for d, _v, _s in over_time],
-                 "values": [_fmt(v, 2) for _d, v, _s in over_time]},
+        "time": {"dates": [d.isoformat() for d, _p in over_time],
+                 "values": [_fmt(p.value, 2) for _d, p in over_time]},
         "townships": {"names": [t.name for t, _p in per_township],
                       "values": [_fmt(p.value, 2) for _t, p in per_township]},
         "goal": _fmt(target.value, 2),
@@ -302,8 +334,10 @@ def _target_detail(request, pk, township_pk):
         "as_of": as_of,
         "township": township,
         "progress": progress,
-        "result": result,
-        "over_time": [(day, value, Status(status).label) for day, value, status in over_time],
+        "extras": _extras(progress.extras),
+        "metric": metrics.METRICS[target.metric],
+        "source": source_label(target.source),
+        "over_time": [(day, p.value, p.status_label) for day, p in over_time],
         "per_township": per_township,
         "chart": chart,
         "kind": kind,
@@ -316,6 +350,20 @@ def _target_detail(request, pk, township_pk):
         "can_export": request.user.has_perm("targets.export_targets"),
     }
     return render(request, "targets/target_detail.html", context)
+
+
+def _records_count(progress, result) -> int | None:
+    """How many records the list holds, when the stored figures say (spares a COUNT): the
+    denominator of a share, the value of a count of records."""
+    shares = ("organisation", "project", "inspection")
+    not_listed = ("legal_per_10k", "legal_growth", "purchase_growth")
+    if (
+        result.record_kind in shares
+        and progress.denominator
+        and progress.target.metric not in not_listed
+    ):
+        return int(progress.denominator)
+    return None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ version is replaced after every committed write to a table of the watched apps:
   ``PortalConfig.ready``) that sees each INSERT, UPDATE, DELETE and COPY FROM statement, so
   bulk imports (``zhenhai_so.bulk``), ``bulk_create``/``bulk_update``, ``QuerySet.update()``
   and deletes change it as ``save()`` does; only the tables of ``WATCHED_APPS`` count (not
-  sessions, logs, downloads, nor the dashboard's stored snapshots);
+  sessions, logs, downloads, nor the targets' stored series);
 * it is changed right after the statement (so the writing connection never reads its own old
   values) and again once the transaction commits (so a value computed by another process from
   the data before the commit is stored under a version no one asks for any more);
@@ -22,6 +22,8 @@ live in each process: exact for one process (``runserver``, eager tasks), and fo
 processes without Redis a change made by another process shows after ``LOCAL_TTL`` seconds.
 """
 
+import contextlib
+import contextvars
 import hashlib
 import re
 import uuid
@@ -35,7 +37,8 @@ VERSION_KEY = "targets:data-version"
 RESULT_TTL = 15 * 60
 LOCAL_TTL = 60
 WATCHED_APPS = ("registry", "evaluation", "procurement", "partybuilding", "targets")
-NOT_WATCHED = {"targets_snapshot"}
+# The targets' stored series are computed from the data, not data themselves.
+NOT_WATCHED = {"targets_series", "targets_targetvalue", "targets_refreshrequest"}
 _WRITE = re.compile(
     r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM|COPY)\s+"?([A-Za-z0-9_]+)"?(?!.*\bTO\s+STDOUT)',
     re.I | re.S,
@@ -71,17 +74,75 @@ def data_version(key: str = VERSION_KEY) -> str | None:
     return version
 
 
-def _writes_watched_table(sql: str) -> bool:
+def _watched_table_written(sql: str) -> str | None:
     match = _WRITE.match(sql) if isinstance(sql, str) else None
-    return bool(match) and match.group(1) in watched_tables()
+    return match.group(1) if match and match.group(1) in watched_tables() else None
 
 
 def watch_writes(execute, sql, params, many, context):
-    """Execute wrapper: a write to a watched table changes the version now and on commit."""
+    """Execute wrapper: a write to a watched table changes the version now and on commit, and
+    the listeners hear of it once the write is committed."""
     result = execute(sql, params, many, context)
-    if _writes_watched_table(sql):
+    table = _watched_table_written(sql)
+    if table:
         now_and_on_commit(bump, context["connection"])
+        _note_write(context["connection"], table)
     return result
+
+
+# Called with the set of watched tables a committed transaction wrote to (``on_commit_of``).
+_listeners: list = []
+
+
+def on_commit_of_writes(listener) -> None:
+    """Call ``listener(tables)`` after every commit that wrote to watched tables (the targets
+    app refreshes its stored series this way)."""
+    if listener not in _listeners:
+        _listeners.append(listener)
+
+
+_paused = contextvars.ContextVar("dataversion_listeners_paused", default=False)
+
+
+@contextlib.contextmanager
+def listeners_paused():
+    """Bulk loads that commit many times and take care of what follows themselves (the bench
+    data generator) keep the listeners quiet meanwhile."""
+    token = _paused.set(True)
+    try:
+        yield
+    finally:
+        _paused.reset(token)
+
+
+def _notify(tables: set) -> None:
+    if _paused.get():
+        return
+    for listener in list(_listeners):
+        listener(frozenset(tables))
+
+
+def _note_write(connection, table: str) -> None:
+    if not _listeners:
+        return
+    if not connection.in_atomic_block:
+        _notify({table})
+        return
+    pending = getattr(connection, "_zhenhai_written", None)
+    if (
+        pending is None
+        or pending.fired
+        or not any(func is pending for _s, func, _r in connection.run_on_commit)
+    ):
+
+        def pending():
+            pending.fired = True
+            _notify(pending.tables)
+
+        pending.tables, pending.fired = set(), False
+        connection._zhenhai_written = pending
+        transaction.on_commit(pending, using=connection.alias)
+    pending.tables.add(table)
 
 
 def now_and_on_commit(renew, connection) -> None:

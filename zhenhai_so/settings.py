@@ -186,6 +186,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = env.int(
 )
 # Imports and exports above this many rows run as tasks with a progress bar (issue 7).
 BACKGROUND_ROWS = env.int("BACKGROUND_ROWS", default=2000)
+# Seconds a change waits before the targets' series are recomputed, so that a burst of changes
+# gives one refresh (``targets.tasks``).
+TARGETS_REFRESH_DELAY = env.int("TARGETS_REFRESH_DELAY", default=5)
 CELERY_BEAT_SCHEDULE: dict = {
     # registry: after 31 May, tell staff who has not reported for last year (once a year).
     "registry-remind-overdue-annual-reports": {
@@ -218,19 +221,15 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "targets.tasks.remind_quarterly_reports",
         "schedule": crontab(hour=8, minute=20),
     },
-    # targets: the dashboard's opening view kept computed (cheap when nothing changed).
-    "targets-warm-dashboard": {
-        "task": "targets.tasks.warm_dashboard",
+    # targets: the stored series refreshed after changes the debounced task missed (a broker
+    # that was down), and all of them each night (the new day's deadlines and years).
+    "targets-refresh-pending": {
+        "task": "targets.tasks.refresh_pending",
         "schedule": crontab(minute="*"),
     },
-    # targets: every target's value for "today" each night, and at each quarter end.
-    "targets-snapshot-today": {
-        "task": "targets.tasks.snapshot_today",
-        "schedule": crontab(hour=1, minute=30),
-    },
-    "targets-snapshot-quarter-end": {
-        "task": "targets.tasks.snapshot_quarter_end",
-        "schedule": crontab(hour=0, minute=30),
+    "targets-refresh-all": {
+        "task": "targets.tasks.refresh_all",
+        "schedule": crontab(hour=0, minute=5),
     },
     # security: idle accounts disabled and the audit hash chain checked daily; audit events
     # older than AUDIT_RETENTION_DAYS purged monthly (SECURITY.md items 7 and 12).

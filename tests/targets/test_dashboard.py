@@ -1,19 +1,19 @@
-"""The dashboard and target pages: constant query counts, township scoping, exports, the
-``target_progress`` JSON (DESIGN.md contract 5) and idempotent snapshots."""
+"""The dashboard and target pages read the stored series: constant query counts at any date,
+township scoping, exports, the ``target_progress`` JSON, and the refresh command."""
 
 import datetime
 import io
 import json
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from registry.models import OrgType
 from targets import services
-from targets.models import Snapshot, Status
+from targets.models import Series, Status, TargetValue
 from tests.factories import AnnualReportFactory, OrganisationFactory
 
 pytestmark = pytest.mark.django_db
@@ -36,38 +36,50 @@ def _count(client, url):
 
 
 def test_dashboard_query_count_does_not_grow_with_organisations(
-    client_for, leader, townships, django_assert_max_num_queries
+    client_for, leader, townships, refresh, django_assert_max_num_queries
 ):
     client = client_for(leader)
     url = reverse("targets:dashboard") + f"?as_of={AS_OF}"
     _organisations(10, townships)
+    refresh()
     small = _count(client, url)
     _organisations(40, townships)
-    # Session and user, the plan, per target its metric (annual targets once per started year,
-    # others also at the baseline date), the snapshots for the sparklines, the spending headline.
-    with django_assert_max_num_queries(100):
-        assert client.get(url).status_code == 200
+    refresh()
+    # Session, user, the plan, the township select, the targets, the stored values of every
+    # target at the date, its baseline and each quarter end (two queries), pending refreshes.
+    with django_assert_max_num_queries(12):
+        response = client.get(url)
+    assert response.status_code == 200
     assert _count(client, url) == small
+    shown = {p.target.code: p for p in response.context["progress"]}
+    assert shown["R1"].value == 50
+    # Any other date and township costs the same as any other.
+    base = reverse("targets:dashboard")
+    one = _count(client, f"{base}?as_of=2018-08-17&township={townships[1].pk}")
+    assert _count(client, f"{base}?as_of=2020-02-29&township={townships[2].pk}") == one
 
 
 def test_target_page_query_count_does_not_grow_with_organisations(
-    client_for, leader, townships, target_of, django_assert_max_num_queries
+    client_for, leader, townships, target_of, refresh, django_assert_max_num_queries
 ):
     client = client_for(leader)
     url = reverse("targets:target_detail", args=[target_of("S3").pk]) + f"?as_of={AS_OF}"
     _organisations(10, townships)
+    refresh()
     small = _count(client, url)
     _organisations(40, townships)
-    # The target at the date and baseline, at each past quarter end (no snapshots stored), for
-    # each township, and one page of its records.
-    with django_assert_max_num_queries(80):
+    refresh()
+    # Session, user, the target, townships, the stored values (two queries: the date, the
+    # baseline and each quarter end, for every township), one page of records and its count.
+    with django_assert_max_num_queries(14):
         response = client.get(url)
     assert response.context["progress"].denominator == 50
     assert _count(client, url) == small
 
 
-def test_dashboard_shows_the_numbers_of_target_progress(client_for, leader, townships):
+def test_dashboard_shows_the_numbers_of_target_progress(client_for, leader, townships, refresh):
     _organisations(6, townships)
+    refresh()
     response = client_for(leader).get(reverse("targets:dashboard") + f"?as_of={AS_OF}")
     out = io.StringIO()
     call_command("target_progress", "--as-of", AS_OF, "--json", stdout=out)
@@ -138,23 +150,38 @@ def test_exports_for_leaders_not_for_township_offices(client_for, leader, townsh
     )
 
 
-def test_snapshots_are_idempotent(plan, townships):
+def test_refresh_is_idempotent_and_writes_only_what_changed(plan, townships, refresh):
     _organisations(3, townships)
-    day = datetime.date(2019, 12, 31)
-    first = services.snapshot_store(plan=plan, as_of=day, per_township=False)
-    services.snapshot_store(plan=plan, as_of=day, per_township=False)
-    assert Snapshot.objects.filter(as_of=day).count() == first == 38
-    r1 = Snapshot.objects.get(as_of=day, target__code="R1", township=None)
-    assert r1.value == 3
+    first = refresh()
+    assert first > 0
+    assert refresh() == 0  # nothing changed: nothing written
+    r1 = Series.objects.get(target__code="R1", township=None, year=0)
+    assert TargetValue.objects.filter(series=r1).order_by("valid_from").last().value == 3
+    # One more organisation: only the steps from its registration on are written again.
+    OrganisationFactory(township=townships[0], registered_on=datetime.date(2020, 3, 1))
+    again = refresh()
+    assert 0 < again < first
+    assert services.series_verify(seed=1, days=8) == []
 
 
-def test_snapshot_command_and_tasks(plan):
+def test_refresh_command_and_verify(plan, townships):
+    _organisations(4, townships)
     out = io.StringIO()
-    call_command("snapshot_targets", "--as-of", "2019-03-31", "--district-only", stdout=out)
-    assert "38 snapshots" in out.getvalue()
-    from targets.tasks import snapshot_quarter_end
-
-    assert snapshot_quarter_end.apply().get() >= 0  # in-process, whatever the broker
+    call_command("refresh_targets", stdout=out)
+    assert "values stored" in out.getvalue()
+    out = io.StringIO()
+    call_command("refresh_targets", "--verify", "--seed", "2", stdout=out)
+    assert "agree" in out.getvalue()
+    # A stored value changed behind the refresh's back is found.
+    r1 = Series.objects.get(target__code="R1", township=None, year=0)
+    TargetValue.objects.filter(series=r1).update(value=999)
+    with pytest.raises(CommandError, match="differ"):
+        call_command("refresh_targets", "--verify", "--seed", "2", stdout=io.StringIO())
+    # --from keeps what was stored before the date and recomputes the rest.
+    call_command("refresh_targets", "--from", "2019-01-01", stdout=io.StringIO())
+    before = TargetValue.objects.filter(series=r1, valid_from__lt=datetime.date(2019, 1, 1))
+    assert set(before.values_list("value", flat=True)) == {999}
+    assert TargetValue.objects.get(series=r1, valid_from=datetime.date(2019, 1, 1)).value == 4
 
 
 def test_reference_load_is_idempotent():
@@ -163,8 +190,11 @@ def test_reference_load_is_idempotent():
     assert "(0 records created or updated)" in load()[0]
 
 
-def test_the_quarter_table_shows_status_labels_not_codes(client_for, leader, townships, target_of):
+def test_the_quarter_table_shows_status_labels_not_codes(
+    client_for, leader, townships, target_of, refresh
+):
     _organisations(3, townships)
+    refresh()
     url = reverse("targets:target_detail", args=[target_of("R1").pk]) + f"?as_of={AS_OF}"
     response = client_for(leader).get(url)  # in Chinese, where no label reads like its code
     statuses = [str(status) for _day, _value, status in response.context["over_time"]]

@@ -6,22 +6,20 @@ import datetime
 from decimal import Decimal as D
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from registry.models import Community, OrgStatus, OrgType
-from targets import metrics, services
-from targets.models import Milestone, Population, QuarterlyReport
+from targets import services
+from targets.models import Milestone, Population, QuarterlyReport, quarter_end
 from targets.progress import evaluate
 from tests.factories import AnnualReportFactory, OrganisationFactory
-from tests.targets.conftest import filled
+from tests.targets.conftest import checked, filled
 
 AS_OF = datetime.date(2019, 12, 31)
 pytestmark = pytest.mark.django_db
 
 
 def compute(target, as_of=AS_OF, **kwargs):
-    return metrics.compute(target, as_of=as_of, **kwargs)
+    return checked(target, as_of=as_of, **kwargs)
 
 
 @pytest.fixture
@@ -70,22 +68,6 @@ def test_legal_count_follows_the_as_of_rules(register, target_of, township):
     assert compute(target_of("R1"), township_id=township.pk).value == 2
     # The day before b registered, and the day before d was dissolved:
     assert compute(target_of("R1"), as_of=datetime.date(2019, 6, 29)).value == 3  # a, d, f
-
-
-def test_legal_count_shared_per_township_gives_the_same(register, target_of, township):
-    """While ``sharing()`` is on, R1, R2 and the annual facts read one count per township and
-    type (``_legal_counts``): the same numbers as each scope counted by itself, in one query."""
-    target = target_of("R1")
-    scopes = (None, township.pk, register["f"].township_id)
-    alone = {s: compute(target, township_id=s) for s in scopes}
-    with metrics.sharing(), CaptureQueriesContext(connection) as queries:
-        shared = {s: compute(target, township_id=s) for s in scopes}
-    assert len(queries) == 1
-    for scope in scopes:
-        assert (shared[scope].value, shared[scope].extras, shared[scope].records_count) == (
-            alone[scope].value, alone[scope].extras, alone[scope].records_count
-        )  # fmt: skip
-    assert [shared[s].value for s in scopes] == [3, 2, 1]
 
 
 def test_per_10k_divides_by_the_registered_population(register, target_of):
@@ -141,13 +123,14 @@ def test_pass_rate_counts_only_organisations_obliged_to_report(register, target_
                         submitted_on=datetime.date(2020, 4, 1))  # fmt: skip
     result = compute(target_of("R5"), as_of=datetime.date(2020, 5, 31), year=2019)
     assert (result.numerator, result.denominator, result.value) == (1, 2, 50)
-    # Before the reports came in, nothing has passed yet.
-    assert compute(target_of("R5"), as_of=datetime.date(2020, 3, 1), year=2019).numerator == 0
+    # Before the reports are due (31 May 2020) the year shows no figure, not 0 %.
+    early = compute(target_of("R5"), as_of=datetime.date(2020, 3, 1), year=2019)
+    assert early.value is None and early.numerator is None
 
 
-def test_pass_rate_of_every_plan_year_counted_at_once(register, target_of, township):
-    """The dashboard counts R5's plan years (and townships) in two queries (``metrics.prefetch``);
-    the numbers are those each year gives by itself."""
+def test_pass_rate_of_each_plan_year_and_township(register, target_of, township):
+    """Each plan year of R5 counts that year's passed reports submitted by the date, per
+    township too; a report submitted after the deadline counts from its submission on."""
     a, f = register["a"], register["f"]
     AnnualReportFactory(organisation=a, year=2018, result="qualified",
                         submitted_on=datetime.date(2019, 5, 1))  # fmt: skip
@@ -165,15 +148,9 @@ def test_pass_rate_of_every_plan_year_counted_at_once(register, target_of, towns
     }
     assert alone[(2019, None)] == (1, 2, 50)
     assert alone[(2019, f.township_id)] == (0, 1, 0)
-    with metrics.sharing(), CaptureQueriesContext(connection) as queries:
-        metrics.prefetch(target, windows)
-        together = {
-            (year, scope): numbers_of(compute(target, as_of=day, year=year, township_id=scope))
-            for year, day in windows
-            for scope in scopes
-        }
-    assert together == alone
-    assert len(queries) == 2
+    # f's 2019 report, submitted on 2020-07-01 after the deadline, counts from then on.
+    later = compute(target, as_of=datetime.date(2020, 7, 1), year=2019)
+    assert numbers_of(later) == (2, 2, 100)
 
 
 def numbers_of(result):
@@ -223,7 +200,13 @@ def _accepted_report(plan, township, year, quarter, values, staff, user):
         report=report, values=filled(values), narrative="", expected_version=None, user=user
     )
     report = services.quarterly_report_submit(report=report, user=user)
-    return services.quarterly_report_accept(report=report, user=staff)
+    # Accepted ten days after the quarter (a township figure counts from its acceptance on).
+    accepted_at = datetime.datetime.combine(
+        quarter_end(year, quarter) + datetime.timedelta(days=10),
+        datetime.time(10),
+        tzinfo=datetime.UTC,
+    )
+    return services.quarterly_report_accept(report=report, user=staff, now=accepted_at)
 
 
 def test_township_figures_use_each_townships_newest_accepted_report(
@@ -257,8 +240,9 @@ def test_community_figures_count_communities_of_townships_without_a_report_as_no
 ):
     urban = list(Community.objects.filter(township=township, kind="urban"))
     values = {("hub_platform", c.pk): {"value": "1"} for c in urban[:2]}
-    _accepted_report(plan, township, 2019, 4, values, staff, township_user)
-    result = compute(target_of("C3"))
+    _accepted_report(plan, township, 2019, 4, values, staff, township_user)  # on 2020-01-10
+    assert compute(target_of("C3")).no_data  # not yet accepted on 2019-12-31
+    result = compute(target_of("C3"), as_of=datetime.date(2020, 1, 10))
     assert result.numerator == 2
     assert result.denominator == Community.objects.filter(kind="urban").count()
 

@@ -11,8 +11,8 @@ import pytest
 from evaluation.models import Evaluation, IndicatorSystem
 from partybuilding.models import InstructorAssignment, PartyOrganisation
 from registry.models import Inspection, Organisation
-from targets import metrics
-from tests.factories import AnnualReportFactory
+from tests.factories import AnnualReportFactory, OrganisationFactory
+from tests.targets.conftest import checked
 from tests.targets.test_metrics import AS_OF, register  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +20,7 @@ LATER = datetime.date(2020, 3, 1)  # after the as-of date
 
 
 def compute(target, **kwargs):
-    return metrics.compute(target, as_of=AS_OF, **kwargs)
+    return checked(target, as_of=AS_OF, **kwargs)
 
 
 def numbers(result):
@@ -93,13 +93,11 @@ def test_party_coverage_and_own_organisations(reports, target_of):
         name="空支部", kind="single", township=a.township, established_on=datetime.date(2018, 1, 1)
     )
     assert numbers(compute(target_of("P4"))) == (2, 3)
-    # P3 is counted in the shared annual-facts query; with sharing on, the same answer, per
-    # township too, and the records say which of the required have their own.
-    with metrics.sharing():
-        p3 = compute(target_of("P3"))
-        assert numbers(p3) == (1, 2)
-        assert numbers(compute(target_of("P3"), township_id=a.township_id)) == (1, 1)
-        assert numbers(compute(target_of("P3"), township_id=f.township_id)) == (0, 1)
+    # Per township too, and the records say which of the required have their own.
+    p3 = compute(target_of("P3"))
+    assert numbers(p3) == (1, 2)
+    assert numbers(compute(target_of("P3"), township_id=a.township_id)) == (1, 1)
+    assert numbers(compute(target_of("P3"), township_id=f.township_id)) == (0, 1)
     assert {o.pk: o.meets for o in p3.records} == {a.pk: True, f.pk: False}
     # Another minimum of party members is counted on its own: only f has 4 or more.
     stricter = target_of("P3")
@@ -135,7 +133,9 @@ def test_evaluated_share_counts_published_evaluations_dated_by_then(reports, tar
     assert numbers(compute(target_of("S5"))) == (1, 3)
 
 
-def test_decoupling_share(register, target_of):  # noqa: F811
+def test_decoupling_share_counts_industry_associations_only(register, target_of):  # noqa: F811
+    industry = Organisation.objects.filter(pk__in=[register[k].pk for k in "abf"])
+    industry.update(sector="industry_association")
     Organisation.objects.filter(pk=register["a"].pk).update(
         decoupling="completed", decoupled_on=datetime.date(2018, 12, 1)
     )
@@ -145,6 +145,13 @@ def test_decoupling_share(register, target_of):  # noqa: F811
     Organisation.objects.filter(pk=register["b"].pk).update(decoupling="pending")
     # b, a and f had ties; a decoupled by then, f only later
     assert numbers(compute(target_of("S1"))) == (1, 3)
+    # An organisation of another sector never counts, whatever its decoupling field says.
+    other = OrganisationFactory(
+        township=register["a"].township, sector="charity", decoupling="completed",
+        registered_on=datetime.date(2015, 1, 1), decoupled_on=datetime.date(2018, 1, 1),
+    )  # fmt: skip
+    assert numbers(compute(target_of("S1"))) == (1, 3)
+    assert other.pk not in set(compute(target_of("S1")).records.values_list("pk", flat=True))
 
 
 def test_spot_checks_published(register, target_of):  # noqa: F811

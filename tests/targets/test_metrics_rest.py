@@ -11,8 +11,8 @@ import pytest
 from partybuilding.models import DemonstrationSite, TrainingEnrolment
 from procurement.models import Award, Brand, PerformanceEvaluation
 from registry.models import Township
-from targets import metrics
 from tests.factories import OrganisationFactory, ProjectFactory, TrainingFactory
+from tests.targets.conftest import checked
 from tests.targets.test_metrics import AS_OF, _accepted_report
 
 pytestmark = pytest.mark.django_db
@@ -20,16 +20,16 @@ LATER = datetime.date(2020, 3, 1)  # after the as-of date
 
 
 def compute(target, as_of=AS_OF, **kwargs):
-    return metrics.compute(target, as_of=as_of, **kwargs)
+    return checked(target, as_of=as_of, **kwargs)
 
 
 def numbers(result):
     return (result.numerator, result.denominator)
 
 
-def test_demonstration_sites_named_in_the_year(target_of, township):
-    """P6: two sites of 2019 named in 2019 count; one of 2018 and one of 2019 named only in
-    2020 do not."""
+def test_demonstration_sites_named_for_the_year(target_of, township):
+    """P6: two sites for 2019 named in 2019 count by the end of 2019; one for 2018 does not; one
+    for 2019 named only in January 2020 counts for 2019 from the day it was named."""
     orgs = [OrganisationFactory(township=township) for _ in range(4)]
     for org, year, named in [
         (orgs[0], 2019, datetime.date(2019, 4, 1)),
@@ -43,9 +43,10 @@ def test_demonstration_sites_named_in_the_year(target_of, township):
     result = compute(target_of("P6"), year=2019)
     assert (result.value, result.numerator) == (2, 2)
     assert set(result.records.values_list("organisation", flat=True)) == {orgs[0].pk, orgs[1].pk}
-    # Still 2 for 2019 after the year: the one named in 2020 was not named in 2019.
-    assert compute(target_of("P6"), as_of=datetime.date(2020, 6, 30), year=2019).value == 2
-    assert compute(target_of("P6"), township_id=township.pk).no_data  # district only
+    assert compute(target_of("P6"), as_of=datetime.date(2020, 1, 14), year=2019).value == 2
+    assert compute(target_of("P6"), as_of=datetime.date(2020, 1, 15), year=2019).value == 3
+    # Counted in the township of the site's organisation.
+    assert compute(target_of("P6"), township_id=township.pk).value == 2
 
 
 @pytest.fixture
@@ -144,12 +145,16 @@ def test_rural_demonstration_platforms_count_townships_reporting_at_least_one(
     _accepted_report(
         plan, other_township, 2019, 4, {code: {"value": "0"}}, staff, other_township_user
     )
-    result = compute(target_of("C4"))
+    # The Q4 reports are accepted on 2020-01-10: on 2019-12-31 the township's newest accepted
+    # report is Q3's (0 platforms).
+    assert compute(target_of("C4")).value == 0
+    result = compute(target_of("C4"), as_of=datetime.date(2020, 1, 10))
     assert (result.value, result.numerator) == (1, 1)
     assert {t.pk for t in result.records if t.meets} == {township.pk}
-    assert compute(target_of("C4"), township_id=other_township.pk).value == 0
-    # As of 30 Sep 2019 the township's newest accepted report is Q3 (0 platforms).
-    assert compute(target_of("C4"), as_of=datetime.date(2019, 9, 30)).value == 0
+    later = datetime.date(2020, 1, 10)
+    assert compute(target_of("C4"), as_of=later, township_id=other_township.pk).value == 0
+    # On 30 Sep 2019 no report was accepted yet (Q3's was accepted on 10 October): no data.
+    assert compute(target_of("C4"), as_of=datetime.date(2019, 9, 30)).no_data
 
 
 def test_purchase_growth_compares_signed_contract_amounts_year_on_year(
@@ -169,11 +174,11 @@ def test_purchase_growth_compares_signed_contract_amounts_year_on_year(
                    signed_on=datetime.date(2020, 1, 1), starts_on=datetime.date(2020, 1, 1),
                    ends_on=datetime.date(2020, 12, 31))  # fmt: skip
     result = compute(target_of("C8"), year=2019)
-    assert numbers(result) == (D(60000), D(40000))
+    assert numbers(result) == (D(6), D(4))  # in 万元
     assert result.value == 50
-    assert (result.extras["amount"], result.extras["count"]) == (D(60000), 2)
+    assert (result.extras["amount"], result.extras["count"]) == (D(6), 2)
     mine = compute(target_of("C8"), township_id=township.pk, year=2019)
-    assert numbers(mine) == (D(48000), D(40000))
+    assert numbers(mine) == (D("4.8"), D(4))
     assert mine.value == 20
 
 

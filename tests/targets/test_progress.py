@@ -52,8 +52,11 @@ def test_meeting_the_comparator_is_achieved_at_any_time():
     assert status(D(100), DEADLINE + datetime.timedelta(days=400)).status == Status.ACHIEVED
 
 
-def test_deadline_day_is_not_passed_the_day_after_is():
-    assert status(D(99), DEADLINE).status == Status.ON_TRACK  # ratio 49/50 = 0.98
+def test_on_the_deadline_day_itself_a_target_not_achieved_is_missed():
+    """The figures are final on the deadline day: never "on track" beside the final state."""
+    day_before = DEADLINE - datetime.timedelta(days=1)
+    assert status(D(99), day_before).status == Status.ON_TRACK  # ratio ≈ 0.98
+    assert status(D(99), DEADLINE).status == Status.MISSED
     assert status(D(99), DEADLINE + datetime.timedelta(days=1)).status == Status.MISSED
 
 

@@ -1,6 +1,6 @@
 """What makes the dashboard and target pages fast at 20,000 organisations, and keeps their numbers
-exact: the stored credit-code flag (target R4), the cache of computed targets with its data
-version, and the dashboard workbook as a background export."""
+exact: the stored credit-code flag (target R4), the stored series refreshed after every committed
+change, and the dashboard workbook as a background export."""
 
 import datetime
 import importlib
@@ -8,17 +8,18 @@ import re
 
 import pytest
 from django.apps import apps
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
-from registry.models import Organisation, OrgType, Township
-from targets import metrics
-from targets.models import Population
+from registry.models import Organisation, OrgType
+from targets import metrics, tasks
+from targets.models import RefreshRequest, Series
 from tests.factories import OrganisationFactory, credit_code_for
 from tests.imports.conftest import xlsx
-from zhenhai_so import dataversion
 from zhenhai_so.importing import get_kind, run_import
 from zhenhai_so.models import Download
 
@@ -117,136 +118,97 @@ def test_the_migration_fills_the_flag_of_existing_organisations():
     assert _flags() == {"旧数据好": True, "旧数据坏": False}
 
 
-# --- computed targets kept until the data changes ---------------------------------------------
+# --- the stored series kept up to date after a change ------------------------------------------
 
 
 def _r1_on_dashboard(client):
-    """R1 as the dashboard shows it (its figures' HTML is cached with the values)."""
     response = client.get(reverse("targets:dashboard") + f"?as_of={AS_OF}")
     assert response.status_code == 200
     shown = re.search(r'data-testid="value-R1">([^<]+)<', response.content.decode()).group(1)
     return int(shown)
 
 
-def _queries(client, url):
-    with CaptureQueriesContext(connection) as queries:
-        assert client.get(url).status_code == 200
-    return len(queries)
-
-
-def test_inside_a_transaction_nothing_is_cached(client_for, leader):
-    assert not dataversion.usable()
-    client = client_for(leader)
-    url = reverse("targets:dashboard") + f"?as_of={AS_OF}"
-    client.get(url)  # a request that renews the session (a write of its own) is not compared
-    assert _queries(client, url) == _queries(client, url)
-
-
-def test_cached_targets_are_read_back_and_replaced_after_every_kind_of_write(
-    caching, client_for, leader
+@pytest.mark.usefixtures("eager_tasks")
+def test_a_committed_change_refreshes_the_series_once_per_transaction(
+    client_for, leader, refresh, django_capture_on_commit_callbacks
 ):
+    """Whatever writes (a form, an import, a bulk update, a delete), the commit asks for one
+    refresh of the targets reading the tables written; the task (in-process here) recomputes
+    them and the dashboard shows the change."""
+    refresh()
     client = client_for(leader)
-    url = reverse("targets:dashboard") + f"?as_of={AS_OF}"
-    OrganisationFactory()
-    computed = _queries(client, url)
-    assert _queries(client, url) < computed - 30  # every target from the cache
-    assert _r1_on_dashboard(client) == 1
-    org = OrganisationFactory()  # save()
+    assert _r1_on_dashboard(client) == 0
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        OrganisationFactory()
+        OrganisationFactory()
+        Organisation.objects.update(phone="0574-86000000")
+    assert RefreshRequest.objects.count() == 0  # taken by the refresh
     assert _r1_on_dashboard(client) == 2
-    Organisation.objects.filter(pk=org.pk).update(dissolved_on=datetime.date(2019, 6, 1))
-    assert _r1_on_dashboard(client) == 1  # QuerySet.update()
-    Organisation.objects.bulk_create(
-        [
-            Organisation(
-                name="批量",
-                credit_code=credit_code_for("social_group", 991),
-                org_type=OrgType.SOCIAL_GROUP,
-                registration_mode="direct",
-                sector="charity",
-                township=org.township,
-                registered_on=datetime.date(2015, 1, 1),
-            )
-        ]
-    )
-    assert _r1_on_dashboard(client) == 2  # bulk_create
-    Organisation.objects.filter(name="批量").delete()
-    assert _r1_on_dashboard(client) == 1  # delete
+    with django_capture_on_commit_callbacks(execute=True):
+        Organisation.objects.filter(pk=Organisation.objects.first().pk).update(
+            dissolved_on=datetime.date(2019, 6, 1), status="deregistered"
+        )
+    assert _r1_on_dashboard(client) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        Organisation.objects.all().delete()
+    assert _r1_on_dashboard(client) == 0
 
 
-def test_the_dashboards_figures_are_served_as_cached_html(
-    caching, client_for, leader, township, other_township
+def test_a_change_only_to_what_no_target_reads_requests_nothing(
+    staff, django_capture_on_commit_callbacks
 ):
-    """Once computed, the dashboard's figures (cards, counts, table) come from the cache as
-    HTML: no target is computed and no template of theirs rendered; the page around them (the
-    form, the user's menu) is still made for the request, and each township, date and language
-    has its own entry."""
-    OrganisationFactory(township=township)
-    client = client_for(leader)
-    url = reverse("targets:dashboard")
-    first = client.get(url, {"as_of": AS_OF, "junk": "1"})
-    assert "progress" in first.context  # computed
-    again = client.get(url, {"as_of": AS_OF})
-    assert "progress" not in again.context  # the HTML was taken from the cache
-    figures = lambda response: re.search(  # noqa: E731
-        r'<div class="row g-3 mb-3">.*</table>', response.content.decode(), re.S
-    ).group(0)
-    assert figures(again) == figures(first)
-    # links carry the date (and township) asked for, whatever else the address held
-    assert f"?as_of={AS_OF}" in figures(first) and "junk" not in figures(first)
-    assert 'data-testid="value-R1">1<' in figures(again)
-    other = client.get(url, {"as_of": AS_OF, "township": other_township.pk})
-    assert "progress" in other.context
-    assert 'data-testid="value-R1">0<' in figures(other)
-    assert f"township={other_township.pk}" in figures(other)
-    client.post(reverse("set_language"), {"language": "en"})
-    english = client.get(url, {"as_of": AS_OF})
-    assert "progress" in english.context and "Target value" in figures(english)
-    OrganisationFactory(township=township)  # a change: computed afresh, in every language
-    assert 'data-testid="value-R1">2<' in figures(client.get(url, {"as_of": AS_OF}))
+    from zhenhai_so.models import Notification
+
+    with django_capture_on_commit_callbacks(execute=True):
+        Notification.objects.create(user=staff, kind="reminder", title="x")
+    assert not RefreshRequest.objects.exists()
 
 
-def test_writes_elsewhere_keep_the_cache(caching, client_for, leader):
-    client = client_for(leader)
-    url = reverse("targets:dashboard") + f"?as_of={AS_OF}"
-    _queries(client, url)
-    version = dataversion.data_version()
-    Download.objects.create(user=leader, kind="targets.views.dashboard_export", title="x")
-    assert dataversion.data_version() == version  # not an input of any metric
-    Population.objects.update(source="x")  # a table the metrics read
-    assert dataversion.data_version() != version
-    version = dataversion.data_version()
-    from django.utils import timezone
+def test_a_burst_of_changes_queues_one_refresh(monkeypatch, django_capture_on_commit_callbacks):
+    """With a broker, the first change of a burst queues the task a few seconds later; the
+    others find it queued. Should the broker be down, the request stays for the sweeper."""
+    queued = []
+    monkeypatch.setattr(tasks.refresh_series, "apply_async", lambda **kw: queued.append(kw))
+    cache.delete(tasks.QUEUED_KEY)
+    for _ in range(3):
+        with django_capture_on_commit_callbacks(execute=True):
+            OrganisationFactory()
+    assert len(queued) == 1 and queued[0]["countdown"] == settings.TARGETS_REFRESH_DELAY
+    assert RefreshRequest.objects.count() == 3
+    assert tasks.refresh_series() > 0  # takes every waiting request at once
+    assert not RefreshRequest.objects.exists()
+    assert cache.get(tasks.QUEUED_KEY) is None
 
-    from targets.models import Snapshot, Target
 
-    Snapshot.objects.create(
-        target=Target.objects.first(), as_of=AS_OF, status="no_data", computed_at=timezone.now()
+def test_the_sweeper_takes_requests_whose_task_was_lost(refresh):
+    refresh()
+    OrganisationFactory()
+    RefreshRequest.objects.create(
+        tables=["registry_organisation"],
+        requested_at=timezone.now() - datetime.timedelta(minutes=5),
     )
-    assert dataversion.data_version() == version  # stored snapshots are no input of the metrics
+    assert tasks.refresh_pending() > 0
+    assert not RefreshRequest.objects.exists()
+    assert tasks.refresh_pending() == 0  # nothing waiting
 
 
-def test_the_version_changes_again_when_the_transaction_commits(
-    django_capture_on_commit_callbacks,
+def test_the_sweeper_computes_targets_never_computed(target_of):
+    Series.objects.all().delete()
+    tasks.refresh_pending()
+    assert Series.objects.filter(target=target_of("R1"), township=None).exists()
+
+
+def test_the_dashboard_says_when_its_figures_were_computed_and_that_changes_are_counted(
+    client_for, leader, refresh
 ):
-    with django_capture_on_commit_callbacks() as callbacks:
-        OrganisationFactory()
-        OrganisationFactory()
-    assert callbacks.count(dataversion.bump) == 1  # once per transaction, not per statement
-
-
-def test_target_page_from_the_cache_lists_the_same_records(caching, client_for, leader, target_of):
+    refresh()
     client = client_for(leader)
-    OrganisationFactory(name="甲")
-    bad = OrganisationFactory(name="乙")
-    Organisation.objects.filter(pk=bad.pk).update(credit_code=BAD_CODE, credit_code_valid=False)
-    url = reverse("targets:target_detail", args=[target_of("R4").pk]) + f"?as_of={AS_OF}"
-    first = client.get(url)
-    again = client.get(url)
-    for response in (first, again):
-        assert response.context["progress"].value == 50
-        assert response.context["page"].paginator.count == 2  # known, or counted
-        rows = response.context["rows"]
-        assert {row[0]: meets for row, _url, meets in rows} == {"甲": True, "乙": False}
+    page = client.get(reverse("targets:dashboard")).content.decode()
+    assert 'data-testid="computed-at"' in page
+    assert 'data-testid="refreshing"' not in page
+    RefreshRequest.objects.create(tables=["registry_organisation"], requested_at=timezone.now())
+    page = client.get(reverse("targets:dashboard")).content.decode()
+    assert 'data-testid="refreshing"' in page
 
 
 def test_records_of_an_annual_target_are_those_of_its_running_year(target_of):
@@ -262,9 +224,10 @@ def test_records_of_an_annual_target_are_those_of_its_running_year(target_of):
 
 @pytest.mark.usefixtures("eager_tasks")
 def test_dashboard_workbook_is_a_background_export(
-    client_for, leader, townships, django_capture_on_commit_callbacks
+    client_for, leader, townships, refresh, django_capture_on_commit_callbacks
 ):
     OrganisationFactory()
+    refresh()
     client = client_for(leader)
     with django_capture_on_commit_callbacks() as queued:
         response = client.get(reverse("targets:dashboard") + f"?as_of={AS_OF}&export=xlsx")
@@ -297,16 +260,3 @@ def test_township_office_workbook_holds_its_own_township_only(
         params={"plan": plan.pk, "as_of": AS_OF.isoformat(), "township": other_township.pk},
     )
     assert [s.title for s in export.sheets] == [f"{township.name} 2019-12-31"]
-
-
-def test_the_warm_up_task_leaves_the_opening_dashboard_computed(caching, client_for, leader):
-    from targets.tasks import warm_dashboard
-
-    client = client_for(leader)
-    url = reverse("targets:dashboard")  # the opening view: the default date, district-wide
-    _queries(client, url)
-    OrganisationFactory()  # a change: every result is out of date
-    cold = _queries(client, url)
-    OrganisationFactory()
-    assert warm_dashboard() == 1 + Township.objects.count()
-    assert _queries(client, url) < cold - 30  # every target already computed

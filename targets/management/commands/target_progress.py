@@ -1,5 +1,5 @@
-"""``python manage.py target_progress [--plan CODE] [--as-of YYYY-MM-DD] [--township CODE] --json``
-(DESIGN.md contract 5): every target's value and status, computed afresh, as the dashboard shows."""
+"""``python manage.py target_progress [--plan CODE] [--as-of YYYY-MM-DD] [--township CODE] --json``:
+every target's value and status, read from the stored values as the dashboard shows them."""
 
 import datetime
 import json
