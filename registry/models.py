@@ -470,6 +470,9 @@ class AnnualReportQuerySet(models.QuerySet):
         return self if township_id is None else self.filter(organisation__township_id=township_id)
 
 
+SUBMISSION_REQUIRED = _("The date of submission is required for a report with a result or facts.")
+
+
 def annual_report_due_date(year: int) -> datetime.date:
     """Reports of year Y are due on 31 May of Y+1 (《社会组织年度工作报告》 practice)."""
     return datetime.date(year + 1, 5, 31)
@@ -527,6 +530,25 @@ class AnnualReport(models.Model):
     @property
     def due_on(self) -> datetime.date:
         return annual_report_due_date(self.year)
+
+    FACTS = (
+        "result", "full_time_staff", "office_area", "office_independent", "has_finance_system",
+        "has_assembly", "has_council", "has_supervisor", "party_members",
+        "charter_party_clause", "income", "spending",
+    )  # fmt: skip
+
+    @classmethod
+    def missing_submission(cls, values: dict) -> bool:
+        """Whether a report with a result or any fact lacks its date of submission: a report
+        that counts nowhere (every figure is dated by its submission, ``docs/targets.md``)."""
+        has_facts = any(values.get(name) not in (None, "", False) for name in cls.FACTS)
+        return has_facts and not values.get("submitted_on")
+
+    def clean(self):
+        if self.missing_submission(
+            {name: getattr(self, name) for name in (*self.FACTS, "submitted_on")}
+        ):
+            raise ValidationError({"submitted_on": SUBMISSION_REQUIRED})
 
 
 # ---------------------------------------------------------------------------------------------

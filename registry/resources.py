@@ -30,6 +30,7 @@ from zhenhai_so.importing import (
 
 from .models import (
     LEGAL_TYPES,
+    SUBMISSION_REQUIRED,
     AnnualReport,
     Community,
     Organisation,
@@ -518,6 +519,8 @@ class AnnualReportsKind(ImportKind):
         }
         for flag in _REPORT_FLAGS:
             values[flag] = row.value(flag, parse_bool)
+        if AnnualReport.missing_submission(values):
+            row.error("submitted_on", SUBMISSION_REQUIRED)
         return values
 
     def key(self, values: dict) -> Hashable:

@@ -32,16 +32,17 @@ def test_generate_bench_data_builds_every_apps_data_and_refuses_a_second_run():
             .first()
         )
         assert organisation.grade == (newest.grade if newest else "")
-    # The targets' snapshots at every quarter end of the plan (as the beat task stores them),
-    # so a target page's value over time is read, not computed.
-    from targets.models import Plan, Snapshot, quarter_end
+    # The targets' stored series (as the refresh task stores them), so every page reads them:
+    # for the district, every target of the plan from the plan's start on.
+    from targets.models import Plan, Series, TargetValue
 
     plan = Plan.objects.get(code="zhenhai-2018-2020")
-    ends = {quarter_end(y, q) for y in plan.years for q in (1, 2, 3, 4)}
-    stored = set(
-        Snapshot.objects.filter(target__plan=plan, township=None).values_list("as_of", flat=True)
+    district = Series.objects.filter(target__plan=plan, township=None)
+    assert set(district.values_list("target__code", flat=True)) == set(
+        plan.targets.values_list("code", flat=True)
     )
-    assert stored == {day for day in ends if plan.starts_on <= day <= plan.ends_on}
+    first = TargetValue.objects.filter(series__in=district, series__year=0).order_by("valid_from")
+    assert first.first().valid_from == plan.starts_on
     with pytest.raises(SystemExit):
         call_command("generate_bench_data", "--orgs", "10", stdout=out, stderr=io.StringIO())
     before = Project.objects.count()
