@@ -39,7 +39,7 @@ from zhenhai_so.models import User  # noqa: E402
 from zhenhai_so.roles import Role  # noqa: E402
 from zhenhai_so.services import user_create  # noqa: E402
 
-# Issue 9: every page under 150 ms server time at 20,000 organisations, 400 ms at 100,000.
+# Every page under 150 ms server time at 20,000 organisations, 400 ms at 100,000.
 GOAL_MS_20K, GOAL_MS_100K = 150, 400
 # A page whose warm-up takes longer than SLOW_S is timed SLOW_RUNS times only; a single SQL
 # statement longer than STATEMENT_TIMEOUT_S is cancelled and the page reported as failing.
@@ -71,7 +71,8 @@ def _user(username, role, township=None):
 
 def second_factor(user, session) -> None:
     """Mark a signed-in session as past the second factor (staff and administrators need it,
-    SECURITY.md), as django_otp's login does, with a confirmed TOTP device of the user's."""
+    ``docs/security.md``), as django_otp's login does, with a confirmed TOTP device of the
+    user's."""
     from django_otp import DEVICE_ID_SESSION_KEY
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -80,6 +81,27 @@ def second_factor(user, session) -> None:
     )
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()
+
+
+# The dashboard and the target pages, for any as-of date and township: median under 100 ms at
+# 20,000 organisations and under 150 ms at 100,000.
+TARGET_GOALS_MS = (100, 150)
+
+
+def _any_dates() -> list[str]:
+    """Query strings of random as-of dates (from the plan's start to today) and townships, the
+    district among them, drawn with a fixed seed."""
+    import datetime
+    import random
+
+    rng = random.Random(20181026)  # noqa: S311  (dates to ask for)
+    first, today = datetime.date(2018, 1, 1), datetime.date.today()
+    townships = ["", *map(str, Township.objects.values_list("pk", flat=True))]
+    out = []
+    for _ in range(40):
+        day = first + datetime.timedelta(days=rng.randint(0, (today - first).days))
+        out.append(f"as_of={day.isoformat()}&township={rng.choice(townships)}")
+    return out
 
 
 def pages():
@@ -152,17 +174,23 @@ def measure(runs: int):
     measured = []
     for label, kind, role, url in pages():
         measured.append((label, kind, role, url, False))
-        if kind in ("dashboard", "target") or label.startswith("organisation list"):
-            # Computed values and the register list are cached until the data changes
-            # (zhenhai_so.dataversion): time the page with the cache emptied before each
-            # request too (the first view after a change).
+        if label.startswith("organisation list"):
+            # The register list is cached until the data changes (zhenhai_so.dataversion):
+            # time it with the cache emptied before each request too.
             measured.append((f"{label}, cache emptied", kind, role, url, True))
+        if kind in ("dashboard", "target"):
+            # The targets' figures are stored values: any date and any township is read the
+            # same way, the first request after a change included (nothing is cached).
+            measured.append((f"{label}, any date and township", kind, role, url, "any"))
+    dates = _any_dates()
     for label, kind, role, url, cold in measured:
         client = clients[role]
         row = {"label": label, "kind": kind, "url": url}
+        if kind in ("dashboard", "target"):
+            row["goals"] = TARGET_GOALS_MS
         rows.append(row)
         started = time.perf_counter()
-        if cold:
+        if cold is True:
             cache.clear()
         try:
             response = client.get(url)
@@ -174,12 +202,13 @@ def measure(runs: int):
             continue
         warm_up_s = time.perf_counter() - started
         times, counts = [], set()
-        for _ in range(runs if warm_up_s < SLOW_S else SLOW_RUNS):
-            if cold:
+        for run in range(runs if warm_up_s < SLOW_S else SLOW_RUNS):
+            if cold is True:
                 cache.clear()
+            asked = f"{url}?{dates[run % len(dates)]}" if cold == "any" else url
             with CaptureQueriesContext(connection) as queries:
                 started = time.perf_counter()
-                client.get(url)
+                client.get(asked)
                 times.append((time.perf_counter() - started) * 1000)
             counts.add(len(queries))
         row.update(
