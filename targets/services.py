@@ -219,7 +219,7 @@ def quarterly_report_submit(
 ) -> QuarterlyReport:
     """Submit a draft or returned report. Refused while required figures are empty or a figure
     far from the previous quarter has no comment. Late when first submitted after the 15th day
-    following the quarter (DESIGN.md, QuarterlyReport)."""
+    following the quarter (``docs/targets.md``)."""
     current = QuarterlyReport.objects.select_for_update().get(pk=report.pk)
     if expected_version is not None and current.version != expected_version:
         raise StaleReport

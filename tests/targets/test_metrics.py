@@ -1,6 +1,6 @@
-"""Each metric on small hand-made data whose answer is worked out here, covering the as-of rules
-of TARGETS.md (registered later, dissolved earlier, filed organisations, no annual report, a report
-of an older year, the newest accepted township report)."""
+"""Each metric on small hand-made data whose answer is worked out here, covering the as-of rules of
+``docs/targets.md`` (registered later, dissolved earlier, filed organisations, no annual report,
+a report of an older year, the newest accepted township report)."""
 
 import datetime
 from decimal import Decimal as D

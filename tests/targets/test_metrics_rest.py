@@ -1,7 +1,8 @@
 """The metrics neither test_metrics.py nor test_metrics_more.py covers, each on small hand-made
-data whose answer is worked out here from TARGETS.md: demonstration sites (P6), trainings (P7, P8,
-S7), the study class (S9), rural demonstration platforms (C4), purchase of services (C8, C9),
-awards (B1) and brands (B2, B3). Every test holds a record that must not count."""
+data whose answer is worked out here from ``docs/targets.md``: demonstration sites (P6),
+trainings (P7, P8, S7), the study class (S9), rural demonstration platforms (C4), purchase of
+services (C8, C9), awards (B1) and brands (B2, B3). Every test holds a record that must not
+count."""
 
 import datetime
 from decimal import Decimal as D

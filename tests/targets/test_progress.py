@@ -1,4 +1,4 @@
-"""The status rules of TARGETS.md at their edges, on the pure functions."""
+"""The status rules of ``docs/targets.md`` at their edges, on the pure functions."""
 
 import datetime
 from decimal import Decimal as D
