@@ -114,6 +114,9 @@ class Metric:
     record_kind: str
     params: tuple[Param, ...] = ()
     district_only: bool = False
+    # Which stored number says how many records the drill-down lists (spares it a COUNT):
+    # "denominator" (a share of its records), "numerator" (a count of them) or "" (neither).
+    counts_records: str = "denominator"
     compute: Callable | None = None  # (target, *, as_of, township_id, year) -> MetricResult
     series: Callable | None = None  # (target, window) -> {(township id, year): steps}
 
@@ -321,6 +324,7 @@ legal_count = register(
         _("Legal social organisations, by type"),
         reads=REGISTER,
         record_kind="organisation",
+        counts_records="numerator",
     )
 )
 
@@ -373,6 +377,7 @@ legal_per_10k = register(
             ),
         ),
         district_only=True,
+        counts_records="numerator",
     )
 )
 
@@ -443,6 +448,7 @@ legal_growth = register(
         _("Growth of legal social organisations over the year"),
         reads=REGISTER,
         record_kind="organisation",
+        counts_records="numerator",
     )
 )
 
@@ -993,6 +999,7 @@ demonstration_sites = register(
         _("Party-building demonstration sites named for the year"),
         reads=(DemonstrationSite, Organisation),
         record_kind="site",
+        counts_records="numerator",
     )
 )
 
@@ -1037,6 +1044,7 @@ trainings_held = register(
         record_kind="training",
         params=TRAINING_PARAMS,
         district_only=True,
+        counts_records="numerator",
     )
 )
 
@@ -1067,6 +1075,7 @@ study_class_enrolment = register(
         reads=(Training, TrainingEnrolment, Organisation),
         record_kind="enrolment",
         params=TRAINING_PARAMS,
+        counts_records="numerator",
     )
 )
 
@@ -1102,6 +1111,7 @@ purchase_growth = register(
         _("Growth of purchase-of-service contracts over the year before"),
         reads=(Project,),
         record_kind="project",
+        counts_records="",
     )
 )
 
@@ -1231,6 +1241,7 @@ awards_named = register(
         reads=(Award, Organisation),
         record_kind="award",
         params=(Param("kind", _("kind of award"), choices=tuple(Award.Kind.values)),),
+        counts_records="numerator",
     )
 )
 
@@ -1273,6 +1284,7 @@ brands_named = register(
         reads=(Brand, Organisation),
         record_kind="brand",
         params=BRAND_LEVEL,
+        counts_records="numerator",
     )
 )
 
@@ -1537,6 +1549,7 @@ township_fact_count = register(
             Param("indicator", _("figure of the quarterly report"), kind="code"),
             Param("min", _("minimum"), required=False),
         ),
+        counts_records="",
     )
 )
 
@@ -1765,6 +1778,7 @@ list_counts = register(
         _("Organisations on the abnormal list or the serious-violation list"),
         reads=(ListEntry, Organisation),
         record_kind="list_entry",
+        counts_records="",
     )
 )
 

@@ -317,7 +317,7 @@ def target_detail(request, pk, township_pk=None):
         return export_response(f"target-{target.code}", target.code, kind.headers, rows)
     page = None
     if kind and records is not None:
-        page = paginate(request, kind.listed(records), count=_records_count(progress, result))
+        page = paginate(request, kind.listed(records), count=_records_count(progress))
     over_time = [(end, by_day[(township_id, end)][0]) for end in ends]
     per_township = [(t, by_day[(t.pk, as_of)][0]) for t in townships]
     chart = {
@@ -352,18 +352,11 @@ def target_detail(request, pk, township_pk=None):
     return render(request, "targets/target_detail.html", context)
 
 
-def _records_count(progress, result) -> int | None:
-    """How many records the list holds, when the stored figures say (spares a COUNT): the
-    denominator of a share, the value of a count of records."""
-    shares = ("organisation", "project", "inspection")
-    not_listed = ("legal_per_10k", "legal_growth", "purchase_growth")
-    if (
-        result.record_kind in shares
-        and progress.denominator
-        and progress.target.metric not in not_listed
-    ):
-        return int(progress.denominator)
-    return None
+def _records_count(progress) -> int | None:
+    """How many records the list holds, as the stored figures say (spares a COUNT)."""
+    which = metrics.METRICS[progress.target.metric].counts_records
+    number = getattr(progress, which) if which else None
+    return None if number is None else int(number)
 
 
 # ---------------------------------------------------------------------------------------------
