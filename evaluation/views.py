@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from registry.models import LEGAL_TYPES, Grade, Organisation
@@ -221,25 +222,35 @@ def evaluation_scores(request, pk):
 
 ACTIONS = {
     # action: (form class, service, keyword arguments taken from the form, success message)
-    "scored": (NoteForm, services.evaluation_mark_scored, [], "Preliminary opinion recorded."),
-    "reopen": (NoteForm, services.evaluation_reopen, [], "Evaluation reopened for scoring."),
+    "scored": (
+        NoteForm,
+        services.evaluation_mark_scored,
+        [],
+        gettext_lazy("Preliminary opinion recorded."),
+    ),
+    "reopen": (
+        NoteForm,
+        services.evaluation_reopen,
+        [],
+        gettext_lazy("Evaluation reopened for scoring."),
+    ),
     "confirm": (
         ConfirmForm,
         services.evaluation_confirm,
         ["confirmed_on"],
-        "Confirmed by the evaluation committee.",
+        gettext_lazy("Confirmed by the evaluation committee."),
     ),
     "notice": (
         NoticeForm,
         services.evaluation_start_notice,
         ["starts_on", "ends_on"],
-        "Public notice started.",
+        gettext_lazy("Public notice started."),
     ),
     "publish": (
         PublishForm,
         services.evaluation_publish,
         ["published_on"],
-        "Grade published.",
+        gettext_lazy("Grade published."),
     ),
 }
 
@@ -262,7 +273,7 @@ def evaluation_action_run(request, evaluation, action):
     except ValidationError as error:
         _error_message(request, error)
     else:
-        messages.success(request, _(success))
+        messages.success(request, success)
     return redirect(_detail_url(evaluation))
 
 

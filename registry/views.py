@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from zhenhai_so import dataversion, jobs
+from zhenhai_so.display import change_rows
 from zhenhai_so.excel import export_response
 from zhenhai_so.importing import list_export_response
 from zhenhai_so.pagination import paginate, querystring_without_page
@@ -284,7 +285,7 @@ def _history_tab(request, organisation):
         if ids:
             condition |= Q(content_type=types[model], object_id__in=ids)
     entries = LogEntry.objects.filter(condition).select_related("actor", "content_type")
-    return {"entries": entries.order_by("-timestamp")[:200]}
+    return {"entries": change_rows(entries.order_by("-timestamp")[:200])}
 
 
 @permission_required("registry.view_organisation", raise_exception=True)

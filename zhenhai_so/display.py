@@ -5,6 +5,7 @@ form: an import's preview (old → new) and the change history (auditlog's store
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Iterable
 from decimal import Decimal
 
@@ -29,7 +30,9 @@ def field_label(model: type[models.Model], name: str) -> str:
     field = get_field(model, name)
     if field is None or not hasattr(field, "verbose_name"):
         return name
-    return capfirst(str(field.verbose_name))
+    # A field declared without a verbose name gets its name with spaces ("listed by"), which
+    # gettext can still translate when the catalogue has it.
+    return capfirst(_(str(field.verbose_name)))
 
 
 def empty_text() -> str:
@@ -59,10 +62,10 @@ def value_text(field: models.Field | None, value, related: dict | None = None) -
     return str(value)
 
 
-def stored_text(field: models.Field | None, text: str, related: dict | None = None) -> str:
+def stored_text(field: models.Field | None, text, related: dict | None = None) -> str:
     """A value as django-auditlog stores it (a string: "None", "True", "qualified", an id) in
     words."""
-    if text in ("None", ""):
+    if text is None or text in ("None", ""):
         return empty_text()
     if isinstance(field, models.BooleanField) and text in ("True", "False"):
         return _("Yes") if text == "True" else _("No")
@@ -85,3 +88,57 @@ def related_records(model: type[models.Model], pairs: Iterable[tuple[str, object
         records = model._meta.get_field(name).related_model._base_manager.in_bulk(ids)
         found[name] = records | {str(k): v for k, v in records.items()}
     return found
+
+
+# A stored value that is itself an identifier (a check's or a metric's name): shown as code.
+_SNAKE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)+$")
+
+
+def is_code(field: models.Field) -> bool:
+    """A field whose values are identifiers or structured data, shown as code, not words."""
+    return isinstance(field, models.JSONField | models.SlugField) or field.name in ("code", "key")
+
+
+def action_text(action: int) -> str:
+    """An audit entry's action in words (django-auditlog's own labels are not translated)."""
+    from auditlog.models import LogEntry
+
+    return {
+        LogEntry.Action.CREATE: _("Created"),
+        LogEntry.Action.UPDATE: _("Changed"),
+        LogEntry.Action.DELETE: _("Deleted"),
+    }.get(action, _("Viewed"))
+
+
+def change_rows(entries) -> list[dict]:
+    """Audit entries as a change history shows them: the record type, the action in words and
+    each changed field as (verbose name, old, new, is_code) in words; the primary key and reverse
+    relations (which django-auditlog lists on a create) are left out. One query per related
+    model for the foreign keys named, whatever the number of entries."""
+    entries = list(entries)
+    pairs_by_model: dict[type, list] = {}
+    for entry in entries:
+        model = entry.content_type.model_class()
+        if model is not None:
+            pairs = pairs_by_model.setdefault(model, [])
+            pairs += [(n, v) for n, change in entry.changes_dict.items() for v in change]
+    related = {model: related_records(model, pairs) for model, pairs in pairs_by_model.items()}
+    rows = []
+    for entry in entries:
+        model = entry.content_type.model_class()
+        changes = []
+        for name, (old, new) in entry.changes_dict.items() if model is not None else ():
+            field = get_field(model, name)
+            if field is None or not getattr(field, "concrete", False) or field.primary_key:
+                continue
+            on = related[model].get(field.name)
+            changes.append(
+                (
+                    field_label(model, name),
+                    stored_text(field, old, on),
+                    stored_text(field, new, on),
+                    is_code(field) or any(_SNAKE.match(str(v)) for v in (old, new)),
+                )
+            )
+        rows.append({"entry": entry, "action": action_text(entry.action), "changes": changes})
+    return rows

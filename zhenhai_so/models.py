@@ -152,6 +152,14 @@ class ImportJob(models.Model):
     def __str__(self):
         return f"{self.kind} {self.original_name} ({self.get_state_display()})"
 
+    @property
+    def kind_label(self) -> str:
+        """The kind's name in words ("社会组织"), not its code."""
+        from .importing import get_kind
+
+        kind = get_kind(self.kind)
+        return str(kind.label) if kind is not None else self.kind
+
 
 class ImportPreviewRow(models.Model):
     """What one row of an import's file will do, stored by the preview (before anything is
