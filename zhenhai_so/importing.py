@@ -368,6 +368,10 @@ def _open_job_file(job):
         raise ImportFailed(_("The uploaded file is no longer kept; upload it again.")) from error
 
 
+# Appended to the header of a read-only column in a list's export.
+READ_ONLY_MARK = "（只读）"
+
+
 class ImportKind:
     """What one sheet holds and how its rows become records. Subclass it in ``resources.py``:
 
@@ -412,18 +416,21 @@ class ImportKind:
 
     @property
     def list_headers(self) -> list[str]:
-        """The headers of a list page's export: the kind's columns, then the read-only ones."""
-        return self.headers + [c.header for c in self.read_only_columns]
+        """The headers of a list page's export: the kind's columns, then the read-only ones,
+        marked as such ("评估等级（只读）")."""
+        return self.headers + [c.header + READ_ONLY_MARK for c in self.read_only_columns]
 
     def read_only_headers(self, header_row: Sequence) -> list[str]:
-        """The headers of ``header_row`` that name read-only columns, as written."""
+        """The headers of ``header_row`` that name read-only columns (marked or not), as
+        written."""
         names = set()
         for column in self.read_only_columns:
             names.update(_fold_header(a) for a in (column.header, column.field, *column.aliases))
+        mark = _fold_header(READ_ONLY_MARK)
         return [
             str(cell).strip()
             for cell in header_row
-            if not is_blank(cell) and _fold_header(str(cell)) in names
+            if not is_blank(cell) and _fold_header(str(cell)).removesuffix(mark) in names
         ]
 
     def header_map(self, header_row: Sequence) -> tuple[dict[int, str], dict[str, str], list[str]]:

@@ -97,7 +97,7 @@ def test_list_exports_the_filtered_rows(client_for, staff):
     rows = list(sheet.values)
     # The evaluations sheet (it re-imports), then the list's read-only columns.
     assert rows[0][:3] == ("统一社会信用代码", "评估日期", "评估机构")
-    name = rows[0].index("组织名称")
+    name = rows[0].index("组织名称（只读）")
     assert [r[name] for r in rows[1:]] == ["导出组织"]
 
 

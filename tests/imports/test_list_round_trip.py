@@ -130,3 +130,21 @@ def test_the_training_list_export_re_imports_unchanged(client_for, staff, townsh
     TrainingFactory(township=None, level="district")
     job = _round_trip(client_for(staff), reverse("partybuilding:training_list"), "trainings")
     _assert_no_op(job, 2)
+
+
+def test_read_only_columns_are_marked_in_the_export_and_ignored_marked_or_not(
+    client_for, staff, org_row
+):
+    from openpyxl import load_workbook
+
+    from .conftest import ORG_HEADERS, xlsx
+
+    client = client_for(staff)
+    response = client.get(reverse("registry:organisation_list"), {"export": "xlsx"})
+    headers = next(load_workbook(io.BytesIO(b"".join(response.streaming_content))).active.values)
+    assert headers[-1] == "评估等级（只读）"
+    upload = xlsx([{**org_row(1), "评估等级": "5A"}], headers=[*ORG_HEADERS, "评估等级"])
+    client.post(reverse("imports:start", kwargs={"kind": "organisations"}), {"file": upload})
+    job = ImportJob.objects.latest("pk")
+    assert (job.state, job.ignored_columns) == ("previewed", ["评估等级"])
+    assert job.counts["new"] == 1
