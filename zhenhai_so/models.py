@@ -169,7 +169,7 @@ class ImportPreviewRow(models.Model):
 
     class State(models.TextChoices):
         NEW = "new", _("New")
-        CHANGED = "changed", _("Changed")
+        CHANGED = "changed", _("Updated")  # as the counts name it
         UNCHANGED = "unchanged", _("Unchanged")
         INVALID = "invalid", _("Invalid")
 
