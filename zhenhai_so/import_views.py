@@ -1,6 +1,6 @@
-"""Web imports and exports (DESIGN.md contract 3): upload → preview (counts, and per row new,
-changed with old → new, unchanged or invalid with its errors; nothing written) → confirm (all
-or nothing, or only the valid rows) → result.
+"""Web imports and exports (docs/development.md, "Excel imports and exports"): upload →
+preview (counts, and per row new, changed with old → new, unchanged or invalid with its errors;
+nothing written) → confirm (all or nothing, or only the valid rows) → result.
 
 Who may import or export a kind is the kind's business (``ImportKind.import_permissions`` and
 ``export_permission``): staff every kind, township offices what their permissions allow and only
