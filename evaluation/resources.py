@@ -120,6 +120,18 @@ class EvaluationsKind(ImportKind):
         *(Column(code, _field(code)) for code in ITEM_CODES),
         Column("状态", "state"),
     )
+    # The evaluation list's columns beside the sheet's own (its export is this sheet).
+    read_only_columns = (
+        Column("组织名称", "organisation_name"),
+        Column("类型", "org_type"),
+        Column("所属镇街", "township"),
+        Column("评估年度", "year"),
+        Column("指标体系", "system"),
+        Column("总分", "total"),
+        Column("等级", "grade"),
+        Column("公告日期", "published_on"),
+        Column("有效期至", "valid_until"),
+    )
     import_permissions = ("evaluation.add_evaluation", "evaluation.change_evaluation")
     export_permission = "evaluation.export_evaluation"
 
@@ -321,7 +333,7 @@ class EvaluationsKind(ImportKind):
             Evaluation.objects.all() if user is None else Evaluation.objects.visible_to(user)
         )
         return (
-            evaluations.select_related("organisation")
+            evaluations.select_related("organisation__township", "system")
             .prefetch_related("scores__item")
             .order_by("organisation__credit_code", "evaluated_on", "id")
         )
@@ -334,6 +346,19 @@ class EvaluationsKind(ImportKind):
             evaluation.agency,
             *(points.get(code) for code in ITEM_CODES),
             STATE_LABELS[evaluation.state][0],
+        )
+
+    def read_only_row(self, e):
+        return (
+            e.organisation.name,
+            e.organisation.get_org_type_display(),
+            e.organisation.township.name,
+            e.year,
+            e.system.code,
+            e.total,
+            e.grade,
+            e.published_on,
+            e.valid_until,
         )
 
     # --- writing ---
@@ -435,4 +460,4 @@ def refresh_grades(organisation_ids, *, actor=None, remote_addr=None) -> None:
         audit.log(changed, audit.Action.UPDATE, actor=actor, remote_addr=remote_addr)
 
 
-register(EvaluationsKind())
+EVALUATIONS = register(EvaluationsKind())

@@ -11,10 +11,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from registry.models import LEGAL_TYPES, Grade, Organisation
 from zhenhai_so.excel import export_response, new_workbook, workbook_response, write_sheet
+from zhenhai_so.importing import list_export_response
 from zhenhai_so.pagination import paginate, querystring_without_page
 
 from . import services
@@ -30,6 +32,7 @@ from .forms import (
     ScoreForm,
 )
 from .models import Category, Evaluation, IndicatorSystem, Item, Review, Score
+from .resources import EVALUATIONS
 
 EXPIRY_WINDOW_DAYS = 90
 
@@ -59,41 +62,6 @@ def _error_message(request, error: ValidationError) -> None:
 # ---------------------------------------------------------------------------------------------
 # The list
 
-EXPORT_HEADERS = [
-    "统一社会信用代码",
-    "组织名称",
-    "类型",
-    "所属镇街",
-    "评估年度",
-    "评估日期",
-    "评估机构",
-    "指标体系",
-    "状态",
-    "总分",
-    "等级",
-    "公告日期",
-    "有效期至",
-]
-
-
-def _export_rows(queryset):
-    for e in queryset.iterator(chunk_size=2000):
-        yield (
-            e.organisation.credit_code,
-            e.organisation.name,
-            e.organisation.get_org_type_display(),
-            e.organisation.township.name,
-            e.year,
-            e.evaluated_on,
-            e.agency,
-            e.system.code,
-            e.get_state_display(),
-            e.total,
-            e.grade,
-            e.published_on,
-            e.valid_until,
-        )
-
 
 @permission_required("evaluation.view_evaluation", raise_exception=True)
 @require_GET
@@ -103,9 +71,7 @@ def evaluation_list(request):
     if request.GET.get("export") == "xlsx":
         if not request.user.has_perm("evaluation.export_evaluation"):
             raise PermissionDenied
-        return export_response(
-            "evaluations", _("Evaluations"), EXPORT_HEADERS, _export_rows(evaluation_filter.qs)
-        )
+        return list_export_response(EVALUATIONS, evaluation_filter.qs, user=request.user)
     page = paginate(request, evaluation_filter.qs)
     return render(
         request,
@@ -256,25 +222,35 @@ def evaluation_scores(request, pk):
 
 ACTIONS = {
     # action: (form class, service, keyword arguments taken from the form, success message)
-    "scored": (NoteForm, services.evaluation_mark_scored, [], "Preliminary opinion recorded."),
-    "reopen": (NoteForm, services.evaluation_reopen, [], "Evaluation reopened for scoring."),
+    "scored": (
+        NoteForm,
+        services.evaluation_mark_scored,
+        [],
+        gettext_lazy("Preliminary opinion recorded."),
+    ),
+    "reopen": (
+        NoteForm,
+        services.evaluation_reopen,
+        [],
+        gettext_lazy("Evaluation reopened for scoring."),
+    ),
     "confirm": (
         ConfirmForm,
         services.evaluation_confirm,
         ["confirmed_on"],
-        "Confirmed by the evaluation committee.",
+        gettext_lazy("Confirmed by the evaluation committee."),
     ),
     "notice": (
         NoticeForm,
         services.evaluation_start_notice,
         ["starts_on", "ends_on"],
-        "Public notice started.",
+        gettext_lazy("Public notice started."),
     ),
     "publish": (
         PublishForm,
         services.evaluation_publish,
         ["published_on"],
-        "Grade published.",
+        gettext_lazy("Grade published."),
     ),
 }
 
@@ -297,7 +273,7 @@ def evaluation_action_run(request, evaluation, action):
     except ValidationError as error:
         _error_message(request, error)
     else:
-        messages.success(request, _(success))
+        messages.success(request, success)
     return redirect(_detail_url(evaluation))
 
 

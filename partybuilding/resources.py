@@ -15,6 +15,7 @@ from collections.abc import Hashable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Count
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -95,6 +96,8 @@ class PartyKind(ImportKind):
         Column("撤销日期", "dissolved_on"),
         Column("书记", "secretary"),
     )
+    # The party organisation list's columns beside the sheet's own (its export is this sheet).
+    read_only_columns = (Column("覆盖组织", "organisation_names"),)
     import_permissions = (
         "partybuilding.add_partyorganisation",
         "partybuilding.change_partyorganisation",
@@ -210,6 +213,9 @@ class PartyKind(ImportKind):
             p.secretary,
         )
 
+    def read_only_row(self, p):
+        return ("、".join(o.name for o in p.organisations.all()),)
+
     # --- writing ---
     def apply(self, plan: ImportPlan, *, user=None, remote_addr=None) -> None:
         """The party organisations through the framework (bulk, audited), then their coverage:
@@ -278,6 +284,8 @@ class TrainingsKind(ImportKind):
         Column("主办单位", "organiser", required=True),
         Column("参训人数", "attendees", ("参加人数",)),
     )
+    # The training list's column beside the sheet's own (its export is this sheet).
+    read_only_columns = (Column("研修班学员数", "n_enrolled"),)
     import_permissions = ("partybuilding.add_training", "partybuilding.change_training")
     export_permission = "partybuilding.export_partybuilding"
 
@@ -333,7 +341,12 @@ class TrainingsKind(ImportKind):
             row.error("title", _("This training belongs to another township."))
 
     def export_queryset(self, user=None):
-        return _visible(Training, user).select_related("township").order_by("held_on", "id")
+        return (
+            _visible(Training, user)
+            .select_related("township")
+            .annotate(n_enrolled=Count("enrolments"))
+            .order_by("held_on", "id")
+        )
 
     def export_row(self, t):
         return (
@@ -346,6 +359,9 @@ class TrainingsKind(ImportKind):
             t.attendees,
         )
 
+    def read_only_row(self, t):
+        return (t.n_enrolled,)
 
-register(PartyKind())
-register(TrainingsKind())
+
+PARTY = register(PartyKind())
+TRAININGS = register(TrainingsKind())

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from registry.models import Organisation, Township
 from zhenhai_so.editing import RecordPages, add_service_errors, record_page
 from zhenhai_so.excel import export_response
+from zhenhai_so.importing import ImportKind, list_export_response
 from zhenhai_so.pagination import paginate, querystring_without_page
 
 from . import services
@@ -45,6 +46,7 @@ from .models import (
     Training,
     TrainingEnrolment,
 )
+from .resources import PARTY, TRAININGS
 
 EXPORT = "partybuilding.export_partybuilding"
 
@@ -151,6 +153,8 @@ def _list(request, *, queryset, filter_class, template, export):
     filterset = filter_class(request.GET, queryset=queryset, user=request.user)
     if request.GET.get("export") == "xlsx":
         _require_export(request)
+        if isinstance(export, ImportKind):  # a sheet the kind's import takes back unchanged
+            return list_export_response(export, filterset.qs, user=request.user)
         filename, title, headers, row = export
         rows = (row(obj) for obj in filterset.qs)
         return export_response(filename, title, headers, rows)
@@ -175,20 +179,7 @@ def party_organisation_list(request):
             Prefetch("organisations", queryset=Organisation.objects.only("id", "name"))
         )
     )
-    export = (
-        "party-organisations",
-        _("Party organisations"),
-        ["党组织名称", "组建方式", "所属镇街", "覆盖组织", "成立日期", "撤销日期", "书记"],
-        lambda p: (
-            p.name,
-            p.get_kind_display(),
-            p.township.name,
-            "、".join(o.name for o in p.organisations.all()),
-            p.established_on,
-            p.dissolved_on,
-            p.secretary,
-        ),
-    )
+    export = PARTY
     return _list(
         request,
         queryset=queryset,
@@ -280,30 +271,7 @@ def training_list(request):
         .annotate(n_enrolled=Count("enrolments"))
         .order_by("-held_on", "id")
     )
-    export = (
-        "trainings",
-        _("Trainings"),
-        [
-            "培训名称",
-            "类别",
-            "层级",
-            "所属镇街",
-            "举办日期",
-            "主办单位",
-            "参加人数",
-            "研修班学员数",
-        ],
-        lambda t: (
-            t.title,
-            t.get_kind_display(),
-            t.get_level_display(),
-            t.township.name if t.township else "",
-            t.held_on,
-            t.organiser,
-            t.attendees,
-            t.n_enrolled,
-        ),
-    )
+    export = TRAININGS
     return _list(
         request,
         queryset=queryset,

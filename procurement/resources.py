@@ -85,6 +85,12 @@ class ProjectsKind(ImportKind):
         Column("状态", "state"),
         Column("完成日期", "finished_on"),
     )
+    # The project list's columns beside the sheet's own (its export is this sheet).
+    read_only_columns = (
+        Column("承接组织", "organisation_name"),
+        Column("指导性目录项目", "catalogue_item"),
+        Column("绩效评估得分", "evaluation_score"),
+    )
     import_permissions = ("procurement.add_project", "procurement.change_project")
     export_permission = "procurement.export_procurement"
 
@@ -214,7 +220,11 @@ class ProjectsKind(ImportKind):
             )
 
     def export_queryset(self, user=None):
-        return _visible(Project, user).select_related("organisation", "township").order_by("id")
+        return (
+            _visible(Project, user)
+            .select_related("organisation", "township", "catalogue_item", "performance_evaluation")
+            .order_by("id")
+        )
 
     def export_row(self, p):
         return (
@@ -236,5 +246,13 @@ class ProjectsKind(ImportKind):
             p.finished_on,
         )
 
+    def read_only_row(self, p):
+        evaluation = getattr(p, "performance_evaluation", None)
+        return (
+            p.organisation.name,
+            p.catalogue_item.name if p.catalogue_item else "",
+            evaluation.score if evaluation else None,
+        )
 
-register(ProjectsKind())
+
+PROJECTS = register(ProjectsKind())

@@ -22,6 +22,7 @@ from zhenhai_so.excel import (
     workbook_response,
     write_sheet,
 )
+from zhenhai_so.importing import list_export_response
 from zhenhai_so.pagination import paginate, querystring_without_page
 
 from . import services
@@ -44,6 +45,7 @@ from .models import (
     Project,
     RecommendedEntry,
 )
+from .resources import PROJECTS
 
 EXPORT = "procurement.export_procurement"
 
@@ -66,57 +68,6 @@ def get_project_for(request, pk) -> Project:
 # ---------------------------------------------------------------------------------------------
 # Projects
 
-PROJECT_EXPORT_HEADERS = [
-    "项目编号",
-    "资金渠道",
-    "项目名称",
-    "购买部门",
-    "承接组织",
-    "统一社会信用代码",
-    "所属镇街",
-    "年度",
-    "指导性目录项目",
-    "预算(元)",
-    "合同金额(元)",
-    "签订日期",
-    "人员经费比例(%)",
-    "社工服务项目",
-    "开始日期",
-    "结束日期",
-    "状态",
-    "完成日期",
-    "绩效评估得分",
-]
-
-
-def _project_rows(queryset):
-    queryset = queryset.select_related(
-        "organisation", "township", "catalogue_item", "performance_evaluation"
-    )
-    for p in queryset.iterator(chunk_size=2000):
-        evaluation = getattr(p, "performance_evaluation", None)
-        yield (
-            p.code,
-            p.get_channel_display(),
-            p.name,
-            p.buyer,
-            p.organisation.name,
-            p.organisation.credit_code,
-            p.township.name,
-            p.year,
-            p.catalogue_item.name if p.catalogue_item else "",
-            p.budget,
-            p.contract_amount,
-            p.signed_on,
-            p.personnel_share,
-            "是" if p.is_social_work else "否",
-            p.starts_on,
-            p.ends_on,
-            p.get_state_display(),
-            p.finished_on,
-            evaluation.score if evaluation else None,
-        )
-
 
 @permission_required("procurement.view_project", raise_exception=True)
 @require_GET
@@ -125,9 +76,7 @@ def project_list(request):
     project_filter = ProjectFilter(request.GET, queryset=projects, user=request.user)
     if request.GET.get("export") == "xlsx":
         _require_export(request)
-        return export_response(
-            "projects", _("Projects"), PROJECT_EXPORT_HEADERS, _project_rows(project_filter.qs)
-        )
+        return list_export_response(PROJECTS, project_filter.qs, user=request.user)
     filtered = project_filter.qs
     totals = filtered.aggregate(n=Count("id"), budget=Sum("budget"), amount=Sum("contract_amount"))
     page = paginate(request, filtered.for_list())

@@ -18,6 +18,7 @@ from zhenhai_so.importing import (
     ImportKind,
     Row,
     in_chunks,
+    is_blank,
     model_max_length,
     parse_bool,
     parse_choice,
@@ -225,6 +226,7 @@ class OrganisationsKind(ImportKind):
         Column("联系电话", "phone"),
         Column("开办资金(万元)", "capital"),
     )
+    read_only_columns = (Column("评估等级", "grade"),)
     # Writing organisations: staff hold both; township offices too, for filed ones only.
     import_permissions = ("registry.add_organisation", "registry.change_organisation")
     export_permission = "registry.export_organisation"
@@ -417,6 +419,9 @@ class OrganisationsKind(ImportKind):
             o.capital,
         )
 
+    def read_only_row(self, o):
+        return (o.grade,)
+
 
 # ---------------------------------------------------------------------------------------------
 # Annual reports
@@ -451,6 +456,13 @@ class AnnualReportsKind(ImportKind):
         Column("章程含党建内容", "charter_party_clause"),
         Column("年度收入(万元)", "income"),
         Column("年度支出(万元)", "spending"),
+    )
+    # The annual-report board's columns beside the report's (its export is this sheet).
+    read_only_columns = (
+        Column("名称", "name"),
+        Column("所属镇街", "township"),
+        Column("报送情况", "reporting_status"),
+        Column("天数", "days"),
     )
     import_permissions = ("registry.add_annualreport", "registry.change_annualreport")
     export_permission = "registry.view_annualreport"
@@ -526,6 +538,15 @@ class AnnualReportsKind(ImportKind):
     def key(self, values: dict) -> Hashable:
         return (values["organisation_id"], values["year"])
 
+    def nothing_to_create(self, row: Row) -> bool:
+        """A row with the code and year only: an organisation that has not reported (the
+        board's export lists them), not a report to create."""
+        return all(
+            is_blank(row.raw(c.field))
+            for c in self.columns
+            if c.field not in ("credit_code", "year")
+        )
+
     def load_existing(self, keys, ctx) -> dict:
         wanted = set(keys)
         found = {}
@@ -572,5 +593,5 @@ class AnnualReportsKind(ImportKind):
         )
 
 
-register(OrganisationsKind())
-register(AnnualReportsKind())
+ORGANISATIONS = register(OrganisationsKind())
+ANNUAL_REPORTS = register(AnnualReportsKind())

@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q
+from django.db.models import Count, Prefetch, Q
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -15,7 +15,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from zhenhai_so import dataversion, jobs
+from zhenhai_so.display import change_rows
 from zhenhai_so.excel import export_response
+from zhenhai_so.importing import list_export_response
 from zhenhai_so.pagination import paginate, querystring_without_page
 
 from . import services
@@ -42,6 +44,7 @@ from .models import (
     RegistrationApplication,
     Township,
 )
+from .resources import ANNUAL_REPORTS, ORGANISATIONS
 from .tabs import tabs_for
 
 
@@ -162,47 +165,6 @@ def township_detail(request, pk):
 # ---------------------------------------------------------------------------------------------
 # Organisations
 
-ORGANISATION_EXPORT_HEADERS = [
-    "统一社会信用代码",
-    "名称",
-    "类型",
-    "登记方式",
-    "业务领域",
-    "所属镇街",
-    "所属村社",
-    "业务主管单位",
-    "法定代表人",
-    "成立日期",
-    "注销日期",
-    "状态",
-    "住所",
-    "联系电话",
-    "开办资金(万元)",
-    "评估等级",
-]
-
-
-def _organisation_rows(queryset):
-    for o in queryset.select_related("township", "community").iterator(chunk_size=2000):
-        yield (
-            o.credit_code,
-            o.name,
-            o.get_org_type_display(),
-            o.get_registration_mode_display(),
-            o.get_sector_display(),
-            o.township.name,
-            o.community.name if o.community else "",
-            o.supervising_unit,
-            o.legal_representative,
-            o.registered_on,
-            o.dissolved_on,
-            o.get_status_display(),
-            o.address,
-            o.phone,
-            o.capital,
-            o.grade,
-        )
-
 
 @jobs.export_builder
 def organisation_export(*, user, params: dict) -> jobs.Export:
@@ -211,8 +173,8 @@ def organisation_export(*, user, params: dict) -> jobs.Export:
     queryset = _organisation_filter(QueryDict(params.get("query", "")), user).qs
     sheet = jobs.Sheet(
         _("Organisations"),
-        ORGANISATION_EXPORT_HEADERS,
-        _organisation_rows(queryset),
+        ORGANISATIONS.list_headers,
+        ORGANISATIONS.list_rows(queryset, user=user),
         queryset.count(),
     )
     return jobs.Export("organisations", [sheet])
@@ -276,12 +238,7 @@ def _organisation_list_export(request):
         )
         jobs.message_queued(request, download)
         return redirect("jobs:download_detail", pk=download.pk)
-    return export_response(
-        "organisations",
-        _("Organisations"),
-        ORGANISATION_EXPORT_HEADERS,
-        _organisation_rows(org_filter.qs),
-    )
+    return list_export_response(ORGANISATIONS, org_filter.qs, user=request.user)
 
 
 def _basic_tab(request, organisation):
@@ -328,7 +285,7 @@ def _history_tab(request, organisation):
         if ids:
             condition |= Q(content_type=types[model], object_id__in=ids)
     entries = LogEntry.objects.filter(condition).select_related("actor", "content_type")
-    return {"entries": entries.order_by("-timestamp")[:200]}
+    return {"entries": change_rows(entries.order_by("-timestamp")[:200])}
 
 
 @permission_required("registry.view_organisation", raise_exception=True)
@@ -646,6 +603,26 @@ def _report_year(request) -> int:
     return max(2000, min(year, today.year))
 
 
+def _year_reports(year: int) -> Prefetch:
+    return Prefetch(
+        "annual_reports", queryset=AnnualReport.objects.filter(year=year), to_attr="year_reports"
+    )
+
+
+def _board_rows(rows, year: int, today: datetime.date):
+    blank = (None,) * (len(ANNUAL_REPORTS.columns) - 2)
+    organisations = services.attach_reporting_status(rows.iterator(chunk_size=2000), year, today)
+    for o in organisations:
+        report = o.year_reports[0] if o.year_reports else None
+        if report is not None:
+            report.organisation = o
+            sheet = ANNUAL_REPORTS.export_row(report)
+        else:
+            sheet = (o.credit_code, year, *blank)
+        days = o.status["days"]
+        yield (*sheet, o.name, o.township.name, STATUS_LABELS[o.status["code"]], days)
+
+
 @permission_required("registry.view_annualreport", raise_exception=True)
 @require_GET
 def annual_report_board(request):
@@ -671,28 +648,15 @@ def annual_report_board(request):
         rows = rows.filter(status_code=only)
     rows = rows.select_related("township").order_by(*ordering)
     if request.GET.get("export") == "xlsx":
-        headers = [
-            "统一社会信用代码",
-            "名称",
-            "所属镇街",
-            "报送日期",
-            "年检结论",
-            "报送情况",
-            "天数",
-        ]
-        data = (
-            (
-                o.credit_code,
-                o.name,
-                o.township.name,
-                o.report_submitted_on,
-                o.report.get_result_display(),
-                STATUS_LABELS[o.status["code"]],
-                o.status["days"],
-            )
-            for o in services.attach_reporting_status(rows.iterator(chunk_size=2000), year, today)
+        # The annual-reports sheet (what the import takes back unchanged) with the board's own
+        # columns read-only; an organisation without a report gives a row with its code and
+        # the year only, which the import skips.
+        return export_response(
+            f"annual-reports-{year}",
+            str(year),
+            ANNUAL_REPORTS.list_headers,
+            _board_rows(rows.prefetch_related(_year_reports(year)), year, today),
         )
-        return export_response(f"annual-reports-{year}", str(year), headers, data)
     # The page is ordered and cut on the organisations alone (no report join over every obliged
     # organisation), its statuses read for its 50 rows only, and its count is the counts' sum:
     # at 100,000 organisations this is what keeps the board under its 400 ms.

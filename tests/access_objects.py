@@ -123,7 +123,8 @@ def access_objects(township, township_user, staff):
             state=ImportJob.State.PREVIEWED,
             file="imports/access-walk.xlsx",
             counts={"new": 1, "updated": 0, "unchanged": 0, "invalid": 1},
-            errors=[[3, "名称", "This column is required."]],
+            # As a preview in Chinese (the default language) stores it.
+            errors=[[3, "名称", "该列为必填项。"]],
             rows_total=2,
         ),
         download=Download.objects.create(

@@ -1,4 +1,5 @@
-"""Web imports and exports (DESIGN.md contract 3): upload → preview (counts and row errors,
+"""Web imports and exports (docs/development.md, "Excel imports and exports"): upload →
+preview (counts, and per row new, changed with old → new, unchanged or invalid with its errors;
 nothing written) → confirm (all or nothing, or only the valid rows) → result.
 
 Who may import or export a kind is the kind's business (``ImportKind.import_permissions`` and
@@ -31,7 +32,7 @@ from .importing import (
     get_kind,
     import_job_apply,
 )
-from .models import ImportJob
+from .models import ImportJob, ImportPreviewRow
 from .pagination import paginate
 from .uploads import check_xlsx_upload
 
@@ -132,12 +133,32 @@ def job(request, kind, pk):
     """The preview before confirming, or the result afterwards."""
     import_job = get_job_for(request, kind, pk)
     errors = import_job.errors
+    # What each row will do, stored by the preview; ?state= shows one kind of row.
+    states = ImportPreviewRow.State
+    state = request.GET.get("state", "")
+    rows = import_job.preview_rows.all()
+    if state in states.values:
+        rows = rows.filter(state=state)
+    else:
+        state = ""
+    counts = import_job.counts or {}
+    by_state = {
+        states.NEW: counts.get("new", 0),
+        states.CHANGED: counts.get("updated", 0),
+        states.UNCHANGED: counts.get("unchanged", 0),
+        states.INVALID: counts.get("invalid", 0),
+    }
+    page = paginate(request, rows, per_page=50)
     return render(
         request,
         "imports/job.html",
         {
             "kind": kind,
             "job": import_job,
+            "page": page,
+            "state": state,
+            "states": [(s, s.label, by_state[s]) for s in states],
+            "has_preview": page.paginator.count > 0 or state != "",
             "errors": errors[:ERRORS_SHOWN],
             "errors_more": max(len(errors) - ERRORS_SHOWN, 0),
             "form": ApplyForm(),

@@ -45,7 +45,8 @@ from python_calamine import CalamineWorkbook
 from . import audit
 from .bulk import bulk_insert
 from .discovery import app_modules
-from .excel import new_workbook, write_sheet
+from .excel import export_response, new_workbook, write_sheet
+from .import_preview import clear_preview, store_preview
 from .models import ImportJob
 
 # ---------------------------------------------------------------------------------------------
@@ -330,6 +331,11 @@ class ImportPlan:
     unchanged: int = 0
     errors: list[RowError] = field(default_factory=list)
     file_errors: list[str] = field(default_factory=list)
+    # For the preview: read-only columns the file had (ignored), the sheet row numbers of the
+    # unchanged rows, and a short label per row (what the row names, as written).
+    ignored_columns: list[str] = field(default_factory=list)
+    unchanged_rows: list[int] = field(default_factory=list)
+    labels: dict[int, str] = field(default_factory=dict)
 
     @property
     def invalid(self) -> int:
@@ -362,6 +368,10 @@ def _open_job_file(job):
         raise ImportFailed(_("The uploaded file is no longer kept; upload it again.")) from error
 
 
+# Appended to the header of a read-only column in a list's export.
+READ_ONLY_MARK = "（只读）"
+
+
 class ImportKind:
     """What one sheet holds and how its rows become records. Subclass it in ``resources.py``:
 
@@ -380,6 +390,9 @@ class ImportKind:
     label: ClassVar[str]
     model: ClassVar[type[models.Model]]
     columns: ClassVar[tuple[Column, ...]]
+    # Columns the list pages export beside the kind's own (a grade, a name, a computed status):
+    # the import ignores them and says so in the preview, so a list's export re-imports.
+    read_only_columns: ClassVar[tuple[Column, ...]] = ()
     import_permissions: ClassVar[tuple[str, ...]]
     export_permission: ClassVar[str]
     batch_size: ClassVar[int] = 1000
@@ -401,6 +414,25 @@ class ImportKind:
     def headers(self) -> list[str]:
         return [c.header for c in self.columns]
 
+    @property
+    def list_headers(self) -> list[str]:
+        """The headers of a list page's export: the kind's columns, then the read-only ones,
+        marked as such ("评估等级（只读）")."""
+        return self.headers + [c.header + READ_ONLY_MARK for c in self.read_only_columns]
+
+    def read_only_headers(self, header_row: Sequence) -> list[str]:
+        """The headers of ``header_row`` that name read-only columns (marked or not), as
+        written."""
+        names = set()
+        for column in self.read_only_columns:
+            names.update(_fold_header(a) for a in (column.header, column.field, *column.aliases))
+        mark = _fold_header(READ_ONLY_MARK)
+        return [
+            str(cell).strip()
+            for cell in header_row
+            if not is_blank(cell) and _fold_header(str(cell)).removesuffix(mark) in names
+        ]
+
     def header_map(self, header_row: Sequence) -> tuple[dict[int, str], dict[str, str], list[str]]:
         """Column index → field, field → header as written, and file-level problems."""
         names: dict[str, str] = {}
@@ -410,8 +442,9 @@ class ImportKind:
         positions: dict[int, str] = {}
         written: dict[str, str] = {}
         problems: list[str] = []
+        read_only = set(self.read_only_headers(header_row))
         for index, cell in enumerate(header_row):
-            if is_blank(cell):
+            if is_blank(cell) or str(cell).strip() in read_only:
                 continue
             name = names.get(_fold_header(str(cell)))
             if name is None:
@@ -460,6 +493,17 @@ class ImportKind:
     def build(self, values: dict, ctx: dict) -> models.Model:
         return self.model(**values)
 
+    def describe(self, row: Row) -> str:
+        """What the row names, for the preview: its first two columns' cells as written."""
+        cells = (row.raw(c.field) for c in self.columns[:2])
+        return " ".join(str(c).strip() for c in cells if not is_blank(c))[:200]
+
+    def nothing_to_create(self, row: Row) -> bool:
+        """True when ``row`` names no existing record and holds nothing to create one from (a
+        list that also shows what is missing, e.g. the annual-report board's unreported
+        organisations): it counts as unchanged instead of creating an empty record."""
+        return False
+
     # --- export ---
     def export_queryset(self, user=None) -> models.QuerySet:
         """What ``user`` may see (everything when None: the command line), in a stable order."""
@@ -471,6 +515,17 @@ class ImportKind:
     def export_rows(self, queryset) -> Iterator[Sequence]:
         for obj in queryset.iterator(chunk_size=2000):
             yield self.export_row(obj)
+
+    def read_only_row(self, obj) -> Sequence:
+        """The values of ``read_only_columns`` for ``obj``."""
+        return ()
+
+    def list_rows(self, queryset, *, user=None) -> Iterator[Sequence]:
+        """A list page's export of ``queryset`` (the page's filtered rows): the kind's columns
+        exactly as ``export_row`` writes them, then the read-only ones, in the kind's order."""
+        rows = self.export_queryset(user).filter(pk__in=queryset.values("pk"))
+        for obj in rows.iterator(chunk_size=2000):
+            yield (*self.export_row(obj), *self.read_only_row(obj))
 
     # --- writing ---
     def apply(self, plan: ImportPlan, *, user=None, remote_addr: str | None = None) -> None:
@@ -511,6 +566,7 @@ def validate(kind: ImportKind, source, *, user=None, rows: list[list] | None = N
     positions, written, problems = kind.header_map(rows[0])
     if problems:
         raise ImportFailed(" ".join(problems))
+    plan.ignored_columns = kind.read_only_headers(rows[0])
     data_rows = [
         (number, cells)
         for number, cells in enumerate(rows[1:], start=2)
@@ -533,6 +589,7 @@ def validate(kind: ImportKind, source, *, user=None, rows: list[list] | None = N
         for number, cells in data_rows
     ]
     kind.prefetch(sheet_rows, ctx)
+    plan.labels = {row.number: kind.describe(row) for row in sheet_rows}
     parsed: list[tuple[Row, dict, Hashable]] = []
     first_row_of: dict[Hashable, int] = {}
     for row in sheet_rows:
@@ -558,6 +615,10 @@ def validate(kind: ImportKind, source, *, user=None, rows: list[list] | None = N
     present = {kind.attname(name) for name in written}
     for row, values, key in parsed:
         instance = existing.get(key)
+        if instance is None and kind.nothing_to_create(row):
+            plan.unchanged += 1
+            plan.unchanged_rows.append(row.number)
+            continue
         if instance is None:
             plan.new.append(Planned(row.number, kind.build(values, ctx)))
             continue
@@ -574,6 +635,7 @@ def validate(kind: ImportKind, source, *, user=None, rows: list[list] | None = N
             plan.updated.append(Planned(row.number, instance, changes))
         else:
             plan.unchanged += 1
+            plan.unchanged_rows.append(row.number)
     plan.errors.sort(key=lambda e: e.row)
     return plan
 
@@ -697,6 +759,17 @@ def export_workbook(kind: ImportKind, queryset, target) -> None:
     workbook.save(target)
 
 
+def list_export_response(kind: ImportKind, queryset, *, user, filename: str | None = None):
+    """A list page's Excel export of its filtered ``queryset`` as the kind's sheet plus its
+    read-only columns: what the list shows, in a file the kind's import takes back unchanged."""
+    return export_response(
+        filename or kind.name,
+        str(kind.label),
+        kind.list_headers,
+        kind.list_rows(queryset, user=user),
+    )
+
+
 def error_workbook(errors: Iterable[Sequence], target) -> None:
     """The row errors as a workbook users can sort and filter."""
     workbook = new_workbook()
@@ -719,17 +792,20 @@ def import_job_create(*, user, kind: ImportKind, uploaded_file) -> ImportJob:
 
 
 def import_job_preview(*, job: ImportJob) -> ImportJob:
-    """Validate the job's file and store the counts and row errors; writes no records."""
+    """Validate the job's file and store the counts, the row errors and what each row will do
+    (``import_preview``); writes no records."""
     kind = get_kind(job.kind)
     try:
         with _open_job_file(job) as handle:
             plan = validate(kind, handle, user=job.user)
     except ImportFailed as error:
         job.state, job.message, job.counts, job.errors = ImportJob.State.FAILED, str(error), {}, []
+        clear_preview(job=job)
     else:
         job.state = ImportJob.State.PREVIEWED
         job.counts, job.errors = plan.counts, [e.as_list() for e in plan.errors]
         job.rows_total, job.message = plan.rows_total, ""
+        store_preview(job=job, plan=plan)
     job.save()
     return job
 

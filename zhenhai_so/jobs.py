@@ -37,6 +37,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from .excel import new_workbook, write_sheet
+from .import_preview import store_preview
 from .importing import ImportFailed, ImportKind, get_kind, import_job_preview, read_sheet, validate
 from .models import DOWNLOAD_DAYS, Download, ImportJob, Notification, TaskRun, User
 from .notifications import notify
@@ -331,6 +332,7 @@ def import_job_run_preview(*, job_id: int) -> ImportJob | None:
         job.state, job.message = ImportJob.State.PREVIEWED, ""
         job.counts, job.errors = plan.counts, [e.as_list() for e in plan.errors]
         job.rows_total, job.rows_done = plan.rows_total, plan.rows_total
+        store_preview(job=job, plan=plan)
         job.save()
     _tell_import_user(job, _("Your import has been checked: %(name)s"))
     return job

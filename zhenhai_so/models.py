@@ -134,6 +134,8 @@ class ImportJob(models.Model):
     queued_at = models.DateTimeField(_("queued at"), null=True, blank=True)
     # The uploader's address, for the audit entries a task writes on their behalf.
     remote_addr = models.GenericIPAddressField(null=True, blank=True)
+    # Read-only columns of the file (a list export's grade, names, …), ignored by the import.
+    ignored_columns = models.JSONField(_("ignored columns"), default=list, blank=True)
 
     objects = ImportJobQuerySet.as_manager()
 
@@ -149,6 +151,46 @@ class ImportJob(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.original_name} ({self.get_state_display()})"
+
+    @property
+    def kind_label(self) -> str:
+        """The kind's name in words ("社会组织"), not its code."""
+        from .importing import get_kind
+
+        kind = get_kind(self.kind)
+        return str(kind.label) if kind is not None else self.kind
+
+
+class ImportPreviewRow(models.Model):
+    """What one row of an import's file will do, stored by the preview (before anything is
+    saved) so that the job page can list, filter and page through the rows of a large file
+    checked in the background. ``details`` holds ``[[column, old, new], ...]`` for a changed
+    row and ``[[column, reason], ...]`` for an invalid one."""
+
+    class State(models.TextChoices):
+        NEW = "new", _("New")
+        CHANGED = "changed", _("Updated")  # as the counts name it
+        UNCHANGED = "unchanged", _("Unchanged")
+        INVALID = "invalid", _("Invalid")
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="preview_rows")
+    row = models.PositiveIntegerField(_("row"))
+    state = models.CharField(_("state"), max_length=10, choices=State.choices)
+    label = models.CharField(_("record"), max_length=200, blank=True)
+    details = models.JSONField(_("details"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("import preview row")
+        verbose_name_plural = _("import preview rows")
+        ordering = ["job", "row"]
+        default_permissions = ()
+        indexes = [models.Index(fields=["job", "state", "row"], name="importrow_job_state_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "row"], name="importrow_job_row_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.job_id} row {self.row}: {self.state}"
 
 
 class NotificationQuerySet(models.QuerySet):

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from . import services
+from .display import action_text, change_rows
 from .excel import export_response
 from .filters import UserFilter
 from .forms import PortalPasswordChangeForm, UserCreateForm, UserUpdateForm
@@ -191,8 +192,10 @@ def audit_list(request):
         "zhenhai_so/audit_list.html",
         {
             "page": page,
+            # Fields by their names, values in words (the export keeps auditlog's raw text).
+            "rows": change_rows(page.object_list),
             "querystring": querystring_without_page(request),
-            "actions": LogEntry.Action.choices,
+            "actions": [(value, action_text(value)) for value, _label in LogEntry.Action.choices],
         },
     )
 

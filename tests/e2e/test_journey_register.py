@@ -81,7 +81,7 @@ def test_staff_registers_reviews_imports_and_exports(journey, tmp_path, settings
     page.click("[data-testid=import-upload] button[type=submit]")
     page.wait_for_load_state("networkidle")
     journey.shot("preview-with-bad-row")
-    errors = page.locator("[data-testid=row-errors] tbody tr")
+    errors = page.locator("[data-testid=preview-rows] tbody tr[data-state=invalid]")
     assert errors.count() == 1
     assert errors.first.locator("td").first.inner_text().strip() == "2"
     assert not AnnualReport.objects.filter(organisation=organisation).exists()

@@ -95,8 +95,10 @@ def test_list_exports_the_filtered_rows(client_for, staff):
     )
     sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
     rows = list(sheet.values)
-    assert rows[0][:3] == ("统一社会信用代码", "组织名称", "类型")
-    assert [r[1] for r in rows[1:]] == ["导出组织"]
+    # The evaluations sheet (it re-imports), then the list's read-only columns.
+    assert rows[0][:3] == ("统一社会信用代码", "评估日期", "评估机构")
+    name = rows[0].index("组织名称（只读）")
+    assert [r[name] for r in rows[1:]] == ["导出组织"]
 
 
 def test_township_users_cannot_export(client_for, township_user):

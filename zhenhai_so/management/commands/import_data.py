@@ -60,6 +60,8 @@ class Command(BaseCommand):
                 **counts
             )
         )
+        if plan.ignored_columns:
+            self.stdout.write("read-only columns ignored: " + ", ".join(plan.ignored_columns))
         for error in plan.errors:
             self.stdout.write(str(error))
         written = not dry_run and (plan.is_valid or skip_invalid)
