@@ -521,6 +521,8 @@ def describe_schedule(value) -> str:
             str(value._orig_day_of_week),
         )
         every_day = dom == month == dow == "*"
+        if every_day and hour == "*" and minute == "*":
+            return _("every minute")
         if every_day and hour == "*" and minute.startswith("*/"):
             return _("every %(n)s minutes") % {"n": minute[2:]}
         if every_day and hour.isdigit() and minute.isdigit():
