@@ -761,10 +761,14 @@ def _reverse(name, **kwargs):
     return reverse(name, kwargs=kwargs or None)
 
 
-@permission_required("registry.change_annualreport", raise_exception=True)
+@permission_required("registry.view_annualreport", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def annual_report_edit(request, pk, year):
+    # The organisation first: another township's is a 404, as everywhere, before the 403 that
+    # would tell it exists.
     organisation = get_organisation_for(request, pk)
+    if not request.user.has_perm("registry.change_annualreport"):
+        raise PermissionDenied
     if not organisation.is_legal:
         raise PermissionDenied
     if not (organisation.registered_on.year <= year <= _today().year):

@@ -212,3 +212,23 @@ def test_the_reports_tab_starts_at_the_registers_first_recorded_year(client_for,
     today = datetime.date.today()
     assert years == list(range(today.year - 1, 2016, -1))  # 2017 .. last year, newest first
     assert rows[-1]["status"]["code"] == "on_time"
+
+
+def test_township_user_gets_404_for_another_townships_annual_report(
+    client_for, township_user, other_township
+):
+    elsewhere = OrganisationFactory(township=other_township)
+    response = client_for(township_user).get(
+        reverse("registry:annual_report_edit", args=[elsewhere.pk, 2019])
+    )
+    assert response.status_code == 404
+
+
+def test_township_user_gets_403_for_an_annual_report_of_their_own_township(
+    client_for, township_user, township
+):
+    own = OrganisationFactory(township=township)
+    response = client_for(township_user).get(
+        reverse("registry:annual_report_edit", args=[own.pk, 2019])
+    )
+    assert response.status_code == 403
