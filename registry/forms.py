@@ -152,6 +152,19 @@ class DecisionForm(PortalForm):
     )
 
 
+class ApprovalFactsForm(PortalForm):
+    """What the approver of an establishment fills in: the registration date and the credit code
+    on the certificate (left empty when the application already carries them)."""
+
+    registered_on = forms.DateField(label=_("Registration date"), widget=DATE, required=False)
+    credit_code = forms.CharField(
+        label=_("Unified social credit code"), max_length=30, required=False
+    )
+
+    def clean_credit_code(self):
+        return normalise_credit_code(self.cleaned_data.get("credit_code") or "")
+
+
 class AnnualReportForm(PortalModelForm):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 

@@ -108,8 +108,24 @@ APPLICATION_FIELDS = [
 ]
 
 
+# Facts of an establishment that the bureau fills when it approves (the certificate's date and
+# code): not asked of the applicant, required on approval.
+APPROVAL_FIELDS = ("registered_on", "credit_code")
+
+
 class TransitionNotAllowed(ValidationError):
     pass
+
+
+def submitted_by(application: RegistrationApplication):
+    """Who last submitted the application (None before any submission)."""
+    step = (
+        application.steps.filter(to_state=State.SUBMITTED)
+        .select_related("actor")
+        .order_by("-at", "-id")
+        .first()
+    )
+    return step.actor if step else None
 
 
 # How each action reads in a message ("cannot be submitted").
@@ -245,8 +261,10 @@ def application_reject(*, application: RegistrationApplication, actor, reason: s
     return application
 
 
-def _validate_proposal(application) -> Organisation:
-    """The organisation as it would be after approval, validated (not saved)."""
+def _validate_proposal(application, *, approving: bool = False) -> Organisation:
+    """The organisation as it would be after approval, validated (not saved). On submission of
+    an establishment the facts filled at approval (``APPROVAL_FIELDS``) may still be empty."""
+    exclude = []
     if application.kind == Kind.ESTABLISH:
         organisation = Organisation(**_organisation_values(application.data))
     else:
@@ -260,15 +278,42 @@ def _validate_proposal(application) -> Organisation:
                 datetime.date.fromisoformat(dissolved) if dissolved else None
             )
             organisation.status = OrgStatus.DEREGISTERED
-    organisation.full_clean()
+    if application.kind == Kind.ESTABLISH and not approving:
+        exclude = [name for name in APPROVAL_FIELDS if getattr(organisation, name) in (None, "")]
+    try:
+        organisation.full_clean(exclude=exclude)
+    except ValidationError as error:
+        # Model.clean() checks across fields and may still speak of an excluded one.
+        remaining = {
+            name: errors for name, errors in error.error_dict.items() if name not in exclude
+        }
+        if remaining:
+            raise ValidationError(remaining) from None
     return organisation
 
 
 @transaction.atomic
-def application_approve(*, application: RegistrationApplication, actor, note: str = ""):
+def application_approve(
+    *,
+    application: RegistrationApplication,
+    actor,
+    note: str = "",
+    facts: dict | None = None,
+):
     """Approve and apply: establishment creates the organisation, a change applies the proposed
-    facts, a deregistration dissolves the organisation on the stated date."""
-    organisation = _validate_proposal(application)
+    facts, a deregistration dissolves the organisation on the stated date. ``facts`` carries
+    what the approver fills in (``APPROVAL_FIELDS``: registration date, credit code). The one
+    who submitted the application cannot approve it (four eyes)."""
+    submitter = submitted_by(application)
+    if submitter is not None and actor is not None and submitter.pk == actor.pk:
+        raise ValidationError(
+            _("You submitted this application: another member of staff approves it."),
+            code="same_person",
+        )
+    if application.kind == Kind.ESTABLISH and facts:
+        given = {k: v for k, v in facts.items() if k in APPROVAL_FIELDS and v not in (None, "")}
+        application.data = {**application.data, **application_data(given)}
+    organisation = _validate_proposal(application, approving=True)
     _move(application, "approve", actor, note)
     if application.kind == Kind.ESTABLISH:
         organisation.save()

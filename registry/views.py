@@ -4,12 +4,18 @@ from auditlog.models import LogEntry
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import (
+    NON_FIELD_ERRORS,
+    FieldDoesNotExist,
+    PermissionDenied,
+    ValidationError,
+)
 from django.db.models import Count, Q
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -23,6 +29,7 @@ from .filters import AnnualReportFilter, ApplicationFilter, ListEntryFilter, Org
 from .forms import (
     AnnualReportForm,
     ApplicationOrganisationForm,
+    ApprovalFactsForm,
     DecisionForm,
     DeregistrationForm,
     FiledOrganisationForm,
@@ -74,6 +81,31 @@ def _stale_message(request, error: services.StaleEdit):
         )
         % {"fields": "、".join(names) or _("none")},
     )
+
+
+def refusal_text(error: ValidationError, model=Organisation) -> str:
+    """A refusal in words, each message after the label of its field, so nothing reads "this
+    value cannot be null" without saying which value."""
+    if not hasattr(error, "error_dict"):
+        return "; ".join(error.messages)
+    parts = []
+    for name, errors in error.error_dict.items():
+        for item in errors:
+            code = getattr(item, "code", None)
+            message = (
+                _("This field is required.")
+                if code in ("null", "blank", "required")
+                else next(iter(item))
+            )
+            if name == NON_FIELD_ERRORS:
+                parts.append(str(message))
+                continue
+            try:
+                label = capfirst(model._meta.get_field(name).verbose_name)
+            except FieldDoesNotExist:
+                label = name
+            parts.append(_("%(field)s: %(message)s") % {"field": label, "message": message})
+    return "; ".join(parts)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -539,7 +571,7 @@ def _application_edit(request, application, kind, organisation):
                     messages.error(
                         request,
                         _("Saved as a draft, but not submitted: %(errors)s")
-                        % {"errors": "; ".join(error.messages)},
+                        % {"errors": refusal_text(error)},
                     )
                     return redirect("registry:application_edit", pk=application.pk)
                 messages.success(request, _("Application submitted for review."))
@@ -580,6 +612,15 @@ def application_detail(request, pk):
                     "changed": current is not None and before != shown,
                 }
             )
+    submitter = services.submitted_by(application)
+    approval_form = None
+    if application.kind == RegistrationApplication.Kind.ESTABLISH:
+        approval_form = ApprovalFactsForm(
+            initial={
+                "registered_on": application.data.get("registered_on") or _today(),
+                "credit_code": application.data.get("credit_code") or "",
+            }
+        )
     return render(
         request,
         "registry/application_detail.html",
@@ -588,6 +629,9 @@ def application_detail(request, pk):
             "proposed": proposed,
             "steps": application.steps.select_related("actor"),
             "decision_form": DecisionForm(),
+            "approval_form": approval_form,
+            "submitter": submitter,
+            "may_approve": submitter is None or submitter.pk != request.user.pk,
         },
     )
 
@@ -621,7 +665,15 @@ def application_action(request, pk, action):
             services.application_return(application=application, actor=request.user, reason=reason)
             messages.success(request, _("Application returned to the applicant."))
         elif action == "approve":
-            services.application_approve(application=application, actor=request.user, note=reason)
+            facts_form = ApprovalFactsForm(request.POST)
+            if not facts_form.is_valid():
+                raise ValidationError(facts_form.errors.as_data())
+            services.application_approve(
+                application=application,
+                actor=request.user,
+                note=reason,
+                facts=facts_form.cleaned_data,
+            )
             messages.success(request, _("Application approved and applied to the register."))
         elif action == "reject":
             services.application_reject(application=application, actor=request.user, reason=reason)
@@ -629,7 +681,7 @@ def application_action(request, pk, action):
         else:
             raise PermissionDenied
     except ValidationError as error:
-        messages.error(request, "; ".join(error.messages))
+        messages.error(request, refusal_text(error))
     return redirect("registry:application_detail", pk=application.pk)
 
 
