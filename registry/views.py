@@ -799,12 +799,30 @@ def annual_report_list_overdue(request):
         raise PermissionDenied
     ids = [int(i) for i in request.POST.getlist("organisation") if i.isascii() and i.isdigit()]
     candidates = Organisation.objects.visible_to(request.user).filter(pk__in=ids)
-    overdue = services.with_reporting_status(candidates, year, today).filter(status_code="overdue")
+    overdue = list(
+        services.with_reporting_status(candidates, year, today)
+        .filter(status_code="overdue")
+        .select_related("township")
+        .order_by("township__order", "name", "pk")
+    )
+    back = f"{_reverse('registry:annual_report_board')}?year={year}&only=overdue"
+    if not overdue:
+        messages.warning(request, _("Tick the organisations to put on the abnormal list first."))
+        return redirect(back)
+    if request.POST.get("confirm") != "1":
+        # Nothing is listed before the user has seen how many and which.
+        return render(
+            request,
+            "registry/annual_report_list_overdue_confirm.html",
+            {"year": year, "organisations": overdue, "back": back},
+        )
     entries = services.list_overdue_reporters(organisations=overdue, year=year, actor=request.user)
     messages.success(
-        request, _("%(n)d organisations put on the abnormal list.") % {"n": len(entries)}
+        request,
+        _("%(n)d organisations put on the abnormal list: %(names)s.")
+        % {"n": len(entries), "names": "、".join(e.organisation.name for e in entries) or "—"},
     )
-    return redirect(f"{_reverse('registry:annual_report_board')}?year={year}&only=overdue")
+    return redirect(back)
 
 
 def _reverse(name, **kwargs):

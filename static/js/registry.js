@@ -30,3 +30,16 @@
     [types, townships].forEach(function (el) { var c = el && echarts.getInstanceByDom(el); if (c) { c.resize(); } });
   });
 })();
+
+// Tick boxes of a list: "select all" and "select none" buttons name the boxes' field in data-target.
+(function () {
+  "use strict";
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest(".js-select-all, .js-select-none");
+    if (!button) { return; }
+    var on = button.classList.contains("js-select-all");
+    var form = button.closest("form") || document;
+    form.querySelectorAll("input[type=checkbox][name='" + button.getAttribute("data-target") + "']")
+      .forEach(function (box) { box.checked = on; });
+  });
+})();
