@@ -11,6 +11,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from zhenhai_so.validators import future_date_errors, raise_future_dates
+
 # ---------------------------------------------------------------------------------------------
 # Reference data
 
@@ -328,7 +330,7 @@ class Organisation(models.Model):
         """Cross-field rules, with messages at the field (the constraints back them in the DB)."""
         from .validators import normalise_credit_code, validate_credit_code
 
-        errors = {}
+        errors = future_date_errors(self, ["registered_on", "dissolved_on", "decoupled_on"])
         if self.credit_code:
             self.credit_code = normalise_credit_code(self.credit_code)
             try:
@@ -356,9 +358,13 @@ class Organisation(models.Model):
         ):
             errors["community"] = [_("This village or community is in another township.")]
         if self.dissolved_on and self.registered_on and self.dissolved_on < self.registered_on:
-            errors["dissolved_on"] = [_("The dissolution date is before the registration date.")]
+            errors.setdefault("dissolved_on", []).append(
+                _("The dissolution date is before the registration date.")
+            )
         if self.status != OrgStatus.NORMAL and not self.dissolved_on:
-            errors["dissolved_on"] = [_("A deregistered or revoked organisation needs the date.")]
+            errors.setdefault("dissolved_on", []).append(
+                _("A deregistered or revoked organisation needs the date.")
+            )
         if self.status == OrgStatus.NORMAL and self.dissolved_on:
             errors["status"] = [_("An organisation with a dissolution date cannot be normal.")]
         if errors:
@@ -528,6 +534,9 @@ class AnnualReport(models.Model):
     def due_on(self) -> datetime.date:
         return annual_report_due_date(self.year)
 
+    def clean(self):
+        raise_future_dates(self, ["submitted_on"])
+
 
 # ---------------------------------------------------------------------------------------------
 # Supervision: spot checks and lists
@@ -568,6 +577,9 @@ class Inspection(models.Model):
 
     def __str__(self):
         return f"{self.organisation} {self.inspected_on}"
+
+    def clean(self):
+        raise_future_dates(self, ["inspected_on", "published_on"])
 
 
 class ListEntryQuerySet(models.QuerySet):
@@ -636,3 +648,6 @@ class ListEntry(models.Model):
 
     def __str__(self):
         return f"{self.organisation}: {self.get_kind_display()}"
+
+    def clean(self):
+        raise_future_dates(self, ["listed_on", "removed_on"])

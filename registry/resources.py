@@ -27,6 +27,7 @@ from zhenhai_so.importing import (
     parse_text,
     register,
 )
+from zhenhai_so.validators import parse_past_date
 
 from .models import (
     LEGAL_TYPES,
@@ -275,8 +276,8 @@ class OrganisationsKind(ImportKind):
             field: row.value(field, parse_text, max_length=ctx["lengths"][field])
             for field in self.TEXT_FIELDS
         }
-        registered_on = row.value("registered_on", parse_date, required=True)
-        dissolved_on = row.value("dissolved_on", parse_date)
+        registered_on = row.value("registered_on", parse_past_date, required=True)
+        dissolved_on = row.value("dissolved_on", parse_past_date)
         capital = row.value("capital", parse_decimal, max_digits=12, decimal_places=2)
 
         # The rules of Organisation.clean() and Meta.constraints, with row numbers.

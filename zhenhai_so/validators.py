@@ -66,3 +66,23 @@ def future_date_errors(instance, fields, today=None) -> dict:
         except ValidationError as error:
             errors[name] = error.messages
     return errors
+
+
+def raise_future_dates(instance, fields, today=None) -> None:
+    """For a model's ``clean()``: refuse, at their fields, the dates of facts after today."""
+    errors = future_date_errors(instance, fields, today)
+    if errors:
+        raise ValidationError(errors)
+
+
+def parse_past_date(value, *, required: bool = False):
+    """An import's converter (as ``zhenhai_so.importing.parse_date``) for the date of a fact:
+    a date after today is the row's error at its column."""
+    from django.utils import timezone
+
+    from zhenhai_so.importing import CellError, parse_date
+
+    date = parse_date(value, required=required)
+    if date and date > timezone.localdate():
+        raise CellError(future_date_message())
+    return date
