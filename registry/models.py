@@ -8,7 +8,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from zhenhai_so.validators import future_date_errors, raise_future_dates
@@ -311,6 +313,9 @@ class Organisation(models.Model):
             kwargs["update_fields"] = {*update_fields, "credit_code_valid"}
         super().save(*args, **kwargs)
 
+    def get_absolute_url(self) -> str:
+        return reverse("registry:organisation_detail", args=[self.pk])
+
     def grade_valid_on(self, date: datetime.date) -> bool:
         """Whether the grade still holds on the date (valid five years from publication)."""
         return bool(self.grade and self.grade_expires_on and self.grade_expires_on >= date)
@@ -325,6 +330,49 @@ class Organisation(models.Model):
 
     def set_credit_code_valid(self) -> None:
         self.credit_code_valid = credit_code_is_valid(self.credit_code, self.org_type)
+
+    def link(self):
+        """The organisation's name linking to its page, for messages that name it."""
+        return format_html('<a href="{}">{}</a>', self.get_absolute_url(), self.name)
+
+    def get_constraints(self):
+        # A taken credit code is refused by clean() in words, naming the organisation that holds
+        # it; the database constraint stays as the backstop but is not validated a second time
+        # (its own message would be "Constraint “org_credit_code_unique” is violated").
+        return [
+            (model, [c for c in constraints if c.name != "org_credit_code_unique"])
+            for model, constraints in super().get_constraints()
+        ]
+
+    def duplicate_errors(self) -> dict:
+        """A taken credit code, or a second active organisation of the same name in the same
+        township (a community organisation filed twice included): the existing one, linked."""
+        errors = {}
+        others = Organisation.objects.exclude(pk=self.pk) if self.pk else Organisation.objects
+        if self.credit_code:
+            holder = others.filter(credit_code=self.credit_code).first()
+            if holder is not None:
+                errors["credit_code"] = [
+                    format_html(
+                        _("This credit code is already the code of {organisation}."),
+                        organisation=holder.link(),
+                    )
+                ]
+        if self.name and self.township_id and self.status == OrgStatus.NORMAL:
+            namesake = others.filter(
+                name=self.name, township_id=self.township_id, status=OrgStatus.NORMAL
+            ).first()
+            if namesake is not None:
+                errors["name"] = [
+                    format_html(
+                        _(
+                            "{organisation} of this township already has this name: an "
+                            "organisation is registered or filed once."
+                        ),
+                        organisation=namesake.link(),
+                    )
+                ]
+        return errors
 
     def clean(self):
         """Cross-field rules, with messages at the field (the constraints back them in the DB)."""
@@ -367,6 +415,8 @@ class Organisation(models.Model):
             )
         if self.status == OrgStatus.NORMAL and self.dissolved_on:
             errors["status"] = [_("An organisation with a dissolution date cannot be normal.")]
+        for name, messages in self.duplicate_errors().items():
+            errors.setdefault(name, []).extend(messages)
         if errors:
             raise ValidationError(errors)
 

@@ -15,6 +15,8 @@ from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -85,9 +87,10 @@ def _stale_message(request, error: services.StaleEdit):
 
 def refusal_text(error: ValidationError, model=Organisation) -> str:
     """A refusal in words, each message after the label of its field, so nothing reads "this
-    value cannot be null" without saying which value."""
+    value cannot be null" without saying which value. HTML-safe: a message naming another
+    record keeps its link."""
     if not hasattr(error, "error_dict"):
-        return "; ".join(error.messages)
+        return mark_safe("; ".join(conditional_escape(m) for m in error))  # noqa: S308
     parts = []
     for name, errors in error.error_dict.items():
         for item in errors:
@@ -98,14 +101,17 @@ def refusal_text(error: ValidationError, model=Organisation) -> str:
                 else next(iter(item))
             )
             if name == NON_FIELD_ERRORS:
-                parts.append(str(message))
+                parts.append(conditional_escape(message))
                 continue
             try:
                 label = capfirst(model._meta.get_field(name).verbose_name)
             except FieldDoesNotExist:
                 label = name
-            parts.append(_("%(field)s: %(message)s") % {"field": label, "message": message})
-    return "; ".join(parts)
+            parts.append(
+                conditional_escape(_("%(field)s: %(message)s"))
+                % {"field": conditional_escape(label), "message": conditional_escape(message)}
+            )
+    return mark_safe("; ".join(parts))  # noqa: S308  (every part escaped above)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -570,8 +576,10 @@ def _application_edit(request, application, kind, organisation):
                 except ValidationError as error:
                     messages.error(
                         request,
-                        _("Saved as a draft, but not submitted: %(errors)s")
-                        % {"errors": refusal_text(error)},
+                        mark_safe(  # noqa: S308  (the sentence escaped, the refusal safe)
+                            conditional_escape(_("Saved as a draft, but not submitted: %(errors)s"))
+                            % {"errors": refusal_text(error)}
+                        ),
                     )
                     return redirect("registry:application_edit", pk=application.pk)
                 messages.success(request, _("Application submitted for review."))
