@@ -26,11 +26,29 @@ class _ScopedOrganisationForm(PortalModelForm):
         if "township" in self.fields and user.scope_township_id is not None:
             self.fields["township"].queryset = Township.objects.filter(pk=user.scope_township_id)
         if "community" in self.fields:
-            communities = Community.objects.select_related("township")
-            if user.scope_township_id is not None:
-                communities = communities.filter(township_id=user.scope_township_id)
-            self.fields["community"].queryset = communities
-            self.fields["community"].label_from_instance = lambda c: f"{c.township.name} · {c.name}"
+            visible = Community.objects.visible_to(user).order_by("code")
+            # Every visible township's communities, for the page script that refreshes the
+            # select when the township changes (static/js/registry.js).
+            self.communities_by_township = {}
+            for community_id, township_id, name in visible.values_list("id", "township_id", "name"):
+                self.communities_by_township.setdefault(township_id, []).append(
+                    [community_id, name]
+                )
+            field = self.fields["community"]
+            field.queryset = visible.filter(township_id=self._chosen_township_id())
+            field.widget.attrs.update(
+                {"data-communities": "communities-data", "data-township-field": "id_township"}
+            )
+
+    def _chosen_township_id(self) -> int | None:
+        """The township whose communities the select offers: the office's own, the one posted,
+        or the record's."""
+        if self.user.scope_township_id is not None:
+            return self.user.scope_township_id
+        if self.is_bound and "township" in self.fields:
+            posted = str(self.data.get(self.add_prefix("township"), ""))
+            return int(posted) if posted.isascii() and posted.isdigit() else None
+        return self.instance.township_id or self.initial.get("township")
 
     def clean_credit_code(self):
         return normalise_credit_code(self.cleaned_data.get("credit_code") or "")
@@ -80,7 +98,9 @@ class FiledOrganisationForm(_ScopedOrganisationForm):
             "dissolved_on",
             "status",
         ]
-        labels = {"registered_on": _("Filed on")}
+        # A filed community organisation has a person in charge (负责人), not a legal
+        # representative: it is no legal person.
+        labels = {"registered_on": _("Filed on"), "legal_representative": _("Person in charge")}
         widgets = {"registered_on": DATE, "dissolved_on": DATE}
 
     def __init__(self, *args, **kwargs):
