@@ -36,6 +36,8 @@ class RegistryConfig(AppConfig):
                      "journal-check", "registry.view_annualreport", 20),
             MenuItem("register", _("Spot checks"), "registry:inspection_list", "clipboard-check",
                      "registry.view_inspection", 30),
+            MenuItem("register", _("Spot-check draws"), "registry:spot_check_list", "shuffle",
+                     "registry.view_spotcheckplan", 35),
             MenuItem("register", _("Abnormal list and blacklist"), "registry:list_entry_list",
                      "exclamation-octagon", "registry.view_listentry", 40),
             MenuItem("register", _("Townships and communities"), "registry:township_list", "map",

@@ -6,7 +6,17 @@ from django.utils.translation import gettext_lazy as _
 
 from zhenhai_so.forms import PortalForm, PortalModelForm
 
-from .models import AnnualReport, Community, Inspection, ListEntry, Organisation, Township
+from .models import (
+    AnnualReport,
+    Community,
+    Inspection,
+    Inspector,
+    ListEntry,
+    Organisation,
+    OrgType,
+    SpotCheckPlan,
+    Township,
+)
 from .validators import normalise_credit_code
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -262,3 +272,78 @@ class YearForm(PortalForm):
     def default_year(today: datetime.date) -> int:
         """The latest year whose reports are due by now, or the one being collected."""
         return today.year - 1
+
+
+class SpotCheckPlanForm(PortalModelForm):
+    """A year's spot-check plan: what it draws from and how many."""
+
+    org_types = forms.MultipleChoiceField(
+        label=_("Organisation types"),
+        choices=OrgType.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    townships = forms.ModelMultipleChoiceField(
+        label=_("Townships (none: every township)"),
+        queryset=Township.objects.all(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+
+    class Meta:
+        model = SpotCheckPlan
+        fields = ["year", "title", "org_types", "share", "count"]
+
+
+class InspectorForm(PortalModelForm):
+    """An inspector of the pool and the organisations he may not inspect, by credit code."""
+
+    linked_codes = forms.CharField(
+        label=_("Credit codes of the organisations he is linked to (one a line)"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+    )
+
+    class Meta:
+        model = Inspector
+        fields = ["name", "unit", "is_active"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["linked_codes"].initial = "\n".join(
+                self.instance.linked_organisations.exclude(credit_code="").values_list(
+                    "credit_code", flat=True
+                )
+            )
+
+    def clean_linked_codes(self):
+        codes = [
+            normalise_credit_code(line)
+            for line in self.cleaned_data.get("linked_codes", "").splitlines()
+        ]
+        codes = [code for code in codes if code]
+        found = {o.credit_code: o for o in Organisation.objects.filter(credit_code__in=codes)}
+        unknown = [code for code in codes if code not in found]
+        if unknown:
+            raise forms.ValidationError(
+                _("No organisation has the credit code %(codes)s.") % {"codes": "、".join(unknown)}
+            )
+        return list(found.values())
+
+
+class SpotCheckResultForm(PortalModelForm):
+    """The result of a drawn organisation's inspection; its publication date publishes it."""
+
+    class Meta:
+        model = Inspection
+        fields = ["inspected_on", "result", "findings", "published_on"]
+        widgets = {"inspected_on": DATE, "published_on": DATE}
+
+    def clean(self):
+        cleaned = super().clean()
+        inspected, published = cleaned.get("inspected_on"), cleaned.get("published_on")
+        if inspected and published and published < inspected:
+            self.add_error(
+                "published_on", _("The result cannot be published before the inspection.")
+            )
+        return cleaned

@@ -701,3 +701,147 @@ class ListEntry(models.Model):
 
     def clean(self):
         raise_future_dates(self, ["listed_on", "removed_on"])
+
+
+# ---------------------------------------------------------------------------------------------
+# 双随机、一公开: spot-check plans, the inspectors' pool and the random draw
+
+
+class InspectorQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+
+class Inspector(models.Model):
+    """One of the pool of law-enforcement inspectors (执法检查人员名录库) the draw pairs with the
+    drawn organisations. ``linked_organisations`` are those he may not inspect (he works there,
+    sits on their board, is related to their officers: 回避)."""
+
+    name = models.CharField(_("name"), max_length=50)
+    unit = models.CharField(_("unit"), max_length=100, blank=True)
+    is_active = models.BooleanField(_("in the pool"), default=True)
+    linked_organisations = models.ManyToManyField(
+        Organisation,
+        verbose_name=_("organisations he is linked to"),
+        related_name="linked_inspectors",
+        blank=True,
+    )
+
+    objects = InspectorQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("inspector")
+        verbose_name_plural = _("inspectors")
+        ordering = ["name", "id"]
+
+    def __str__(self):
+        return self.name
+
+
+class SpotCheckPlanQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """District-wide users see every plan; a township office those covering its township."""
+        township_id = user.scope_township_id
+        if township_id is None:
+            return self
+        return self.filter(Q(townships__isnull=True) | Q(townships=township_id)).distinct()
+
+    def drawn(self):
+        return self.exclude(seed="")
+
+
+class SpotCheckPlan(models.Model):
+    """A year's spot-check plan: which organisations may be drawn (types, townships) and how many
+    (a share of them or a number). The draw records its seed and its pools, so anyone can repeat
+    it (``services.spot_check_repeat``)."""
+
+    year = models.PositiveSmallIntegerField(_("year"), db_index=True)
+    title = models.CharField(_("title"), max_length=200)
+    org_types = models.JSONField(_("organisation types"), default=list)
+    townships = models.ManyToManyField(
+        Township,
+        verbose_name=_("townships (none: every township)"),
+        related_name="spot_check_plans",
+        blank=True,
+    )
+    share = models.DecimalField(
+        _("share to draw (%)"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    count = models.PositiveIntegerField(_("number to draw"), null=True, blank=True)
+    seed = models.CharField(_("random seed"), max_length=64, blank=True, editable=False)
+    organisation_pool = models.JSONField(default=list, editable=False)
+    inspector_pool = models.JSONField(default=list, editable=False)
+    drawn_on = models.DateField(_("drawn on"), null=True, blank=True, editable=False)
+    drawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        editable=False,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = SpotCheckPlanQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("spot-check plan")
+        verbose_name_plural = _("spot-check plans")
+        ordering = ["-year", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(share__isnull=True) | Q(share__gt=0, share__lte=100),
+                name="spot_check_share_percent",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def is_drawn(self) -> bool:
+        return bool(self.seed)
+
+    def clean(self):
+        if (self.share is None) == (self.count is None):
+            raise ValidationError(
+                {"count": _("Give either the share or the number of organisations to draw.")}
+            )
+        unknown = set(self.org_types) - set(OrgType.values)
+        if not self.org_types or unknown:
+            raise ValidationError({"org_types": _("Choose the organisation types to draw from.")})
+
+
+class DrawnOrganisation(models.Model):
+    """An organisation the draw picked, the two inspectors it paired with it, and, once
+    recorded, the inspection (the result that target G2 counts)."""
+
+    plan = models.ForeignKey(SpotCheckPlan, on_delete=models.CASCADE, related_name="drawn")
+    position = models.PositiveIntegerField(_("order of the draw"))
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("organisation"),
+        on_delete=models.PROTECT,
+        related_name="spot_check_draws",
+    )
+    inspectors = models.ManyToManyField(Inspector, verbose_name=_("inspectors"), related_name="+")
+    inspection = models.OneToOneField(
+        Inspection,
+        verbose_name=_("inspection"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="draw",
+    )
+
+    class Meta:
+        verbose_name = _("drawn organisation")
+        verbose_name_plural = _("drawn organisations")
+        ordering = ["plan", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "organisation"], name="drawn_once_per_plan"),
+            models.UniqueConstraint(fields=["plan", "position"], name="drawn_position_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.plan}: {self.organisation}"

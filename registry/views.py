@@ -36,19 +36,25 @@ from .forms import (
     DeregistrationForm,
     FiledOrganisationForm,
     InspectionForm,
+    InspectorForm,
     ListEntryForm,
     ListRemovalForm,
     OrganisationForm,
+    SpotCheckPlanForm,
+    SpotCheckResultForm,
 )
 from .models import (
     LEGAL_TYPES,
     AnnualReport,
     Community,
+    DrawnOrganisation,
     Inspection,
+    Inspector,
     ListEntry,
     Organisation,
     OrgType,
     RegistrationApplication,
+    SpotCheckPlan,
     Township,
 )
 from .tabs import tabs_for
@@ -1037,3 +1043,140 @@ def list_entry_remove(request, pk):
                 f"{_reverse('registry:organisation_detail', pk=entry.organisation_id)}?tab=lists"
             )
     return render(request, "registry/list_entry_remove.html", {"form": form, "entry": entry})
+
+
+# ---------------------------------------------------------------------------------------------
+# 双随机、一公开: plans, the inspectors' pool, the draw and its results
+
+
+@permission_required("registry.view_spotcheckplan", raise_exception=True)
+@require_GET
+def spot_check_list(request):
+    plans = SpotCheckPlan.objects.visible_to(request.user).annotate(
+        drawn_count=Count("drawn", distinct=True),
+        recorded=Count("drawn", filter=Q(drawn__inspection__isnull=False), distinct=True),
+    )
+    return render(request, "registry/spot_check_list.html", {"plans": plans})
+
+
+@permission_required("registry.add_spotcheckplan", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def spot_check_create(request):
+    form = SpotCheckPlanForm(request.POST or None, initial={"year": _today().year})
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "townships"}
+        try:
+            plan = services.spot_check_plan_create(
+                data=data, townships=form.cleaned_data["townships"], actor=request.user
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Plan saved; draw it when the pools are ready."))
+            return redirect("registry:spot_check_detail", pk=plan.pk)
+    return render(request, "registry/spot_check_form.html", {"form": form})
+
+
+def _get_plan(request, pk) -> SpotCheckPlan:
+    return get_object_or_404(SpotCheckPlan.objects.visible_to(request.user), pk=pk)
+
+
+@permission_required("registry.view_spotcheckplan", raise_exception=True)
+@require_GET
+def spot_check_detail(request, pk):
+    plan = _get_plan(request, pk)
+    drawn = plan.drawn.select_related(
+        "organisation", "organisation__township", "inspection"
+    ).prefetch_related("inspectors")
+    labels = dict(OrgType.choices)
+    return render(
+        request,
+        "registry/spot_check_detail.html",
+        {
+            "plan": plan,
+            "drawn": drawn,
+            "types": [labels.get(t, t) for t in plan.org_types],
+            "townships": plan.townships.all(),
+            "pool_size": len(plan.organisation_pool),
+            "inspector_count": len(plan.inspector_pool),
+        },
+    )
+
+
+@permission_required("registry.change_spotcheckplan", raise_exception=True)
+@require_POST
+def spot_check_draw(request, pk):
+    plan = _get_plan(request, pk)
+    try:
+        plan = services.spot_check_draw(plan=plan, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, refusal_text(error, SpotCheckPlan))
+    else:
+        messages.success(
+            request,
+            _("Drawn: %(n)d organisations, seed %(seed)s.")
+            % {"n": plan.drawn.count(), "seed": plan.seed},
+        )
+    return redirect("registry:spot_check_detail", pk=plan.pk)
+
+
+@permission_required("registry.add_inspection", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def spot_check_result(request, pk):
+    drawn = get_object_or_404(
+        DrawnOrganisation.objects.filter(
+            plan__in=SpotCheckPlan.objects.visible_to(request.user),
+            organisation__in=Organisation.objects.visible_to(request.user),
+        ).select_related("plan", "organisation", "inspection"),
+        pk=pk,
+    )
+    form = SpotCheckResultForm(request.POST or None, instance=drawn.inspection or Inspection())
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.spot_check_result_record(drawn=drawn, data=form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Result recorded."))
+            return redirect("registry:spot_check_detail", pk=drawn.plan_id)
+    return render(
+        request,
+        "registry/spot_check_result.html",
+        {"form": form, "drawn": drawn, "inspectors": drawn.inspectors.all()},
+    )
+
+
+@permission_required("registry.view_inspector", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def inspector_list(request):
+    """The pool of inspectors; staff add to it on the same page."""
+    can_add = request.user.has_perm("registry.add_inspector")
+    if request.method == "POST" and not can_add:
+        raise PermissionDenied
+    form = InspectorForm(request.POST or None) if can_add else None
+    if form is not None and request.method == "POST" and form.is_valid():
+        services.inspector_save(
+            inspector=None,
+            data={k: v for k, v in form.cleaned_data.items() if k != "linked_codes"},
+            linked=form.cleaned_data["linked_codes"],
+        )
+        messages.success(request, _("Inspector added to the pool."))
+        return redirect("registry:inspector_list")
+    inspectors = Inspector.objects.annotate(links=Count("linked_organisations"))
+    return render(request, "registry/inspector_list.html", {"inspectors": inspectors, "form": form})
+
+
+@permission_required("registry.change_inspector", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def inspector_edit(request, pk):
+    inspector = get_object_or_404(Inspector, pk=pk)
+    form = InspectorForm(request.POST or None, instance=inspector)
+    if request.method == "POST" and form.is_valid():
+        services.inspector_save(
+            inspector=inspector,
+            data={k: v for k, v in form.cleaned_data.items() if k != "linked_codes"},
+            linked=form.cleaned_data["linked_codes"],
+        )
+        messages.success(request, _("Changes saved."))
+        return redirect("registry:inspector_list")
+    return render(request, "registry/inspector_form.html", {"form": form, "inspector": inspector})
