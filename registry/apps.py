@@ -22,6 +22,9 @@ class RegistryConfig(AppConfig):
             models.AnnualReport,
             models.Inspection,
             models.ListEntry,
+            models.Inspector,
+            models.SpotCheckPlan,
+            models.DrawnOrganisation,
         ):
             auditlog.register(model, exclude_fields=["version", "created_at", "updated_at"])
 
