@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
-from registry.models import ListEntry
+from registry.models import ListEntry, OrgType, SpotCheckPlan
 from registry.services import report_years, reporting_status
 from zhenhai_so.pagination import paginate, querystring_without_page
 
@@ -257,6 +257,36 @@ def inspections(request):
             rows=rows,
         )
     return _list_page(request, "disclosure/inspections.html", inspection_filter)
+
+
+@public_page
+def spot_check_draws(request):
+    """The draws of the spot-check plans (双随机、一公开): every drawn plan, newest first."""
+    plans = SpotCheckPlan.objects.drawn()
+    return render(request, "disclosure/spot_check_draws.html", {"plans": plans})
+
+
+@public_page
+def spot_check_draw(request, pk):
+    """One draw made public: its scope, seed and pools, each drawn organisation with its two
+    inspectors and, once published, the result."""
+    plan = get_object_or_404(SpotCheckPlan.objects.drawn(), pk=pk)
+    labels = dict(OrgType.choices)
+    drawn = plan.drawn.select_related(
+        "organisation", "organisation__township", "inspection"
+    ).prefetch_related("inspectors")
+    return render(
+        request,
+        "disclosure/spot_check_draw.html",
+        {
+            "plan": plan,
+            "drawn": drawn,
+            "types": [labels.get(t, t) for t in plan.org_types],
+            "townships": plan.townships.all(),
+            "pool_size": len(plan.organisation_pool),
+            "inspector_count": len(plan.inspector_pool),
+        },
+    )
 
 
 # ---------------------------------------------------------------------------------------------

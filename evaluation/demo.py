@@ -17,6 +17,7 @@ from auditlog.context import disable_auditlog
 
 from registry.models import Organisation
 from zhenhai_so.models import User
+from zhenhai_so.roles import Role
 
 from . import services
 from .models import Evaluation, IndicatorSystem
@@ -78,12 +79,14 @@ def _date(rng, start: datetime.date, end: datetime.date) -> datetime.date:
 
 
 class _Runner:
-    def __init__(self, rng, system, actor):
+    def __init__(self, rng, system, actor, committee=None):
         self.rng = rng
         self.system = system
         self.items = list(system.items.order_by("order"))
         self.thresholds = list(system.thresholds.all())
         self.actor = actor
+        # The one who scores may not confirm; without a second member of staff nobody is named.
+        self.committee = committee
 
     def evaluate(self, organisation, year, grade, *, stop_at="published"):
         """One evaluation of the year, taken through the procedure up to ``stop_at``."""
@@ -95,6 +98,7 @@ class _Runner:
             agency=rng.choice(AGENCIES),
             evaluated_on=evaluated_on,
             actor=self.actor,
+            check_eligibility=False,  # past evaluations, judged eligible when they were made
         )
         low, high = _band_for(grade, self.thresholds)
         total = rng.randint(low, high)
@@ -108,7 +112,9 @@ class _Runner:
         if stop_at == "scored":
             return evaluation
         confirmed = evaluated_on + datetime.timedelta(days=rng.randint(15, 30))
-        services.evaluation_confirm(evaluation=evaluation, confirmed_on=confirmed, actor=self.actor)
+        services.evaluation_confirm(
+            evaluation=evaluation, confirmed_on=confirmed, actor=self.committee
+        )
         if stop_at == "confirmed":
             return evaluation
         starts = confirmed + datetime.timedelta(days=rng.randint(1, 5))
@@ -160,7 +166,10 @@ def _load(ctx) -> list[str]:
         return ["evaluation: no indicator system loaded, demo evaluations not loaded"]
     rng = ctx.rng
     actor = User.objects.filter(username="staff").first()
-    runner = _Runner(rng, system, actor)
+    committee = (
+        User.objects.filter(role=Role.BUREAU_STAFF).exclude(pk=getattr(actor, "pk", None)).first()
+    )
+    runner = _Runner(rng, system, actor, committee)
     organisations = list(
         Organisation.objects.legal().filter(org_type__in=system.org_types).order_by("pk")
     )

@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from registry.models import Grade, Organisation
+from zhenhai_so.validators import raise_future_dates
 
 # ---------------------------------------------------------------------------------------------
 # The indicator system (reference data, versioned)
@@ -236,6 +237,10 @@ class Evaluation(models.Model):
     def __str__(self):
         return f"{self.organisation} {self.year}"
 
+    def clean(self):
+        # The notice's dates are planned and may lie ahead; the facts may not.
+        raise_future_dates(self, ["evaluated_on", "confirmed_on", "published_on"])
+
     @property
     def is_editable(self) -> bool:
         """Scores may change before the committee confirms them (a review reopens them, see
@@ -312,6 +317,9 @@ class Review(models.Model):
     @property
     def is_open(self) -> bool:
         return self.decided_on is None
+
+    def clean(self):
+        raise_future_dates(self, ["requested_on", "decided_on"])
 
 
 class EvaluationStep(models.Model):

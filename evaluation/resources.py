@@ -31,12 +31,12 @@ from zhenhai_so.importing import (
     Row,
     in_chunks,
     parse_choice,
-    parse_date,
     parse_decimal,
     parse_text,
     register,
     write_plan,
 )
+from zhenhai_so.validators import parse_past_date
 
 from .models import Evaluation, IndicatorSystem, Item, Score, grade_for
 from .services import valid_until_for
@@ -179,7 +179,7 @@ class EvaluationsKind(ImportKind):
         organisation = ctx["organisations"].get(code) if code else None
         if code and organisation is None:
             row.error("credit_code", _("No registered organisation you may see has this code."))
-        evaluated_on = row.value("evaluated_on", parse_date, required=True)
+        evaluated_on = row.value("evaluated_on", parse_past_date, required=True)
         agency = row.value("agency", parse_text, max_length=100, required=True)
         state = row.value("state", parse_choice, STATE_CHOICES, required=False) or State.PUBLISHED
         info = None

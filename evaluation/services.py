@@ -16,8 +16,16 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils.translation import gettext_lazy as _
 
-from registry.models import Organisation
+from registry.models import (
+    AnnualReport,
+    Inspection,
+    ListEntry,
+    Organisation,
+    annual_report_due_date,
+)
+from registry.services import first_report_year
 from zhenhai_so import audit
+from zhenhai_so.validators import validate_not_in_future
 
 from .models import Evaluation, EvaluationStep, IndicatorSystem, Item, Review, Score, grade_for
 
@@ -87,6 +95,98 @@ def default_system_for(*, organisation: Organisation, year: int) -> IndicatorSys
     return min(systems, key=lambda s: s.applies_from, default=None)
 
 
+def last_inspection_year(on: datetime.date) -> int:
+    """The latest year whose annual inspection (report) was due by ``on`` (31 May after it)."""
+    year = on.year - 1
+    return year if on > annual_report_due_date(year) else year - 1
+
+
+def eligibility_problems(*, organisation: Organisation, on: datetime.date) -> list[str]:
+    """Why the organisation may not be evaluated on the date, in words ([] when it may).
+
+    《社会组织评估管理办法》 (民政部令第39号) 第六条: eligible when registered for two full years
+    and never evaluated, or when its grade's five years have run out. 第七条: not evaluated when
+    it missed last year's annual inspection, failed it or was only basically qualified two years
+    running, or was penalised last year; nor while it is on the abnormal-activity list or the
+    serious-violation list. The rules as users see them: docs/rules.md."""
+    problems = []
+    eligible_from = add_years(organisation.registered_on, 2)
+    if on < eligible_from:
+        problems.append(
+            _(
+                "Registered on %(registered)s: an organisation is evaluated once it has been "
+                "registered for two full years, from %(from)s (art. 6)."
+            )
+            % {"registered": organisation.registered_on.isoformat(), "from": eligible_from}
+        )
+    holding = (
+        Evaluation.objects.published()
+        .filter(organisation=organisation, valid_until__gte=on)
+        .exclude(grade="")
+        .order_by("-valid_until")
+        .first()
+    )
+    if holding is not None:
+        problems.append(
+            _(
+                "Holds the grade %(grade)s until %(until)s: it is evaluated again once the five "
+                "years have run out (art. 6)."
+            )
+            % {"grade": holding.grade, "until": holding.valid_until.isoformat()}
+        )
+    year = last_inspection_year(on)
+    first = first_report_year()
+    # Years before the register's first recorded reports may have been filed on paper.
+    if first is not None and year >= first and organisation.registered_on.year < year:
+        reports = {
+            r.year: r
+            for r in AnnualReport.objects.filter(
+                organisation=organisation, year__in=[year - 1, year]
+            )
+        }
+        last, before = reports.get(year), reports.get(year - 1)
+        Result = AnnualReport.Result
+        if last is None or not last.submitted_on:
+            problems.append(
+                _("Did not take part in the annual inspection of %(year)s (art. 7).")
+                % {"year": year}
+            )
+        elif last.result == Result.UNQUALIFIED:
+            problems.append(
+                _("Failed the annual inspection of %(year)s (art. 7).") % {"year": year}
+            )
+        elif last.result == Result.BASICALLY and before and before.result == Result.BASICALLY:
+            problems.append(
+                _(
+                    "Only basically qualified in the annual inspections of %(before)s and "
+                    "%(year)s (art. 7)."
+                )
+                % {"before": year - 1, "year": year}
+            )
+    penalty = (
+        Inspection.objects.filter(
+            organisation=organisation,
+            result=Inspection.Result.PENALTY,
+            inspected_on__gte=datetime.date(on.year - 1, 1, 1),
+            inspected_on__lte=on,
+        )
+        .order_by("-inspected_on")
+        .first()
+    )
+    if penalty is not None:
+        problems.append(
+            _("Referred for penalty on %(date)s (art. 7).")
+            % {"date": penalty.inspected_on.isoformat()}
+        )
+    entries = ListEntry.objects.filter(organisation=organisation).current_on(on).order_by("kind")
+    for entry in entries:
+        problems.append(
+            _("On the %(list)s since %(date)s.")
+            % {"list": entry.get_kind_display(), "date": entry.listed_on.isoformat()}
+        )
+    return [str(problem) for problem in problems]
+
+
 @transaction.atomic
 def evaluation_create(
     *,
@@ -96,10 +196,18 @@ def evaluation_create(
     evaluated_on: datetime.date,
     year: int | None = None,
     actor=None,
+    check_eligibility: bool = True,
 ) -> Evaluation:
     """Open an evaluation of a legal organisation on one version of the indicator system.
-    Only registered (legal) organisations are evaluated (第二条); the system must cover the type."""
+    Only registered (legal) organisations are evaluated (第二条); the system must cover the type;
+    the organisation must be eligible (:func:`eligibility_problems`). ``check_eligibility`` is
+    False only for evaluations recorded after the fact (demo data, records kept on paper),
+    whose eligibility was judged when they were made."""
     errors = {}
+    try:
+        validate_not_in_future(evaluated_on)
+    except ValidationError as error:
+        errors["evaluated_on"] = error.messages
     if not organisation.is_legal:
         errors["organisation"] = _("Only registered (legal) organisations are evaluated.")
     elif not system.applies_to(organisation.org_type):
@@ -110,6 +218,10 @@ def evaluation_create(
         errors["evaluated_on"] = _("The organisation was dissolved by the evaluation date.")
     if errors:
         raise ValidationError(errors)
+    if check_eligibility:
+        problems = eligibility_problems(organisation=organisation, on=evaluated_on)
+        if problems:
+            raise ValidationError(problems, code="not_eligible")
     evaluation = Evaluation(
         organisation=organisation,
         system=system,
@@ -122,6 +234,24 @@ def evaluation_create(
     evaluation.save()
     _step(evaluation, "", actor)
     return evaluation
+
+
+def scored_by(evaluation: Evaluation):
+    """Who last recorded the preliminary opinion (draft → scored), None if nobody is known."""
+    step = (
+        evaluation.steps.filter(to_state=State.SCORED)
+        .select_related("actor")
+        .order_by("-at", "-id")
+        .first()
+    )
+    return step.actor if step else None
+
+
+def publishable_from(evaluation: Evaluation) -> datetime.date | None:
+    """The first day the grade may be published: the day after the public notice ends."""
+    if evaluation.notice_ends_on is None:
+        return None
+    return evaluation.notice_ends_on + datetime.timedelta(days=1)
 
 
 def _open_review(evaluation) -> Review | None:
@@ -266,6 +396,19 @@ def evaluation_confirm(
     """scored → confirmed: the evaluation committee confirms the agency's opinion (第二十一条)."""
     evaluation = _lock(evaluation)
     _require_state(evaluation, {State.SCORED}, _("confirmed"))
+    scorer = scored_by(evaluation)
+    if scorer is not None and actor is not None and scorer.pk == actor.pk:
+        raise ValidationError(
+            _(
+                "You recorded the preliminary opinion: another member of staff confirms it for "
+                "the committee."
+            ),
+            code="same_person",
+        )
+    try:
+        validate_not_in_future(confirmed_on)
+    except ValidationError as error:
+        raise ValidationError({"confirmed_on": error.messages}) from None
     if confirmed_on < evaluation.evaluated_on:
         raise ValidationError(
             {"confirmed_on": _("The committee cannot confirm before the evaluation date.")}
@@ -371,15 +514,26 @@ def evaluation_publish(
 ) -> Evaluation:
     """notice → published. Fixes the grade from the system's thresholds and its validity
     (five years, 第二十八条), and writes the organisation's current grade: the newest published
-    evaluation wins. Refused while a review is open or before the notice has ended."""
+    evaluation wins. Refused while a review is open, before the notice period is over (the day
+    after its last day at the earliest) and for a date after today."""
     evaluation = _lock(evaluation)
     _require_state(evaluation, {State.NOTICE}, _("published"))
     if _open_review(evaluation):
         raise ValidationError(_("Decide the open review before publishing."), code="review_open")
-    if published_on < evaluation.notice_ends_on:
+    opens = publishable_from(evaluation)
+    if published_on < opens:
         raise ValidationError(
-            {"published_on": _("The grade is published after the public notice ends.")}
+            {
+                "published_on": _(
+                    "The grade is published after the public notice ends, from %(date)s."
+                )
+                % {"date": opens.isoformat()}
+            }
         )
+    try:
+        validate_not_in_future(published_on)
+    except ValidationError as error:
+        raise ValidationError({"published_on": error.messages}) from None
     _recompute(evaluation)
     evaluation.state = State.PUBLISHED
     evaluation.published_on = published_on

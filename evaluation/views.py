@@ -111,7 +111,13 @@ def evaluation_create(request):
                 actor=request.user,
             )
         except ValidationError as error:
-            form.add_error(None, error)
+            if hasattr(error, "error_dict"):  # the organisation is chosen by its credit code
+                fields = {"organisation": "credit_code"}
+                for name, errors in error.error_dict.items():
+                    name = fields.get(name, name)
+                    form.add_error(name if name in form.fields else None, errors)
+            else:
+                form.add_error(None, error)
         else:
             messages.success(request, _("Evaluation opened; enter the scores."))
             return redirect("evaluation:evaluation_scores", pk=evaluation.pk)
@@ -147,6 +153,8 @@ def evaluation_detail(request, pk):
     reviews = list(evaluation.reviews.select_related("requested_by", "decided_by"))
     open_review = next((r for r in reviews if r.is_open), None)
     today = _today()
+    scorer = services.scored_by(evaluation) if evaluation.state == Evaluation.State.SCORED else None
+    publish_from = services.publishable_from(evaluation)
     return render(
         request,
         "evaluation/evaluation_detail.html",
@@ -163,9 +171,11 @@ def evaluation_detail(request, pk):
             "notice_form": NoticeForm(
                 initial={"starts_on": today, "ends_on": today + datetime.timedelta(days=7)}
             ),
-            "publish_form": PublishForm(
-                initial={"published_on": max(today, evaluation.notice_ends_on or today)}
-            ),
+            "publish_form": PublishForm(initial={"published_on": today}),
+            "publish_from": publish_from,
+            "may_publish": publish_from is not None and publish_from <= today and not open_review,
+            "scorer": scorer,
+            "may_confirm": scorer is None or scorer.pk != request.user.pk,
             "note_form": NoteForm(),
             "review_form": ReviewRequestForm(initial={"requested_on": today}),
             "decide_form": ReviewDecideForm(initial={"decided_on": today}),

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from registry.models import Organisation, Township
+from zhenhai_so.validators import raise_future_dates
 
 
 class Level(models.TextChoices):
@@ -95,6 +96,7 @@ class PartyOrganisation(models.Model):
         return self.name
 
     def clean(self):
+        raise_future_dates(self, ["established_on", "dissolved_on"])
         if self.dissolved_on and self.established_on and self.dissolved_on < self.established_on:
             raise ValidationError({"dissolved_on": _("Dissolved before it was established.")})
 
@@ -180,6 +182,9 @@ class DemonstrationSite(models.Model):
     def __str__(self):
         return self.name
 
+    def clean(self):
+        raise_future_dates(self, ["named_on"])
+
 
 class PartyServiceCentreQuerySet(models.QuerySet):
     def visible_to(self, user):
@@ -232,6 +237,7 @@ class PartyServiceCentre(models.Model):
         return self.name
 
     def clean(self):
+        raise_future_dates(self, ["opened_on"])
         errors = {}
         if self.level == Level.TOWNSHIP and not self.township_id:
             errors["township"] = [_("A township centre needs its township.")]
@@ -300,6 +306,7 @@ class Training(models.Model):
         return f"{self.held_on:%Y-%m-%d} {self.title}"
 
     def clean(self):
+        raise_future_dates(self, ["held_on"])
         if self.level == Level.TOWNSHIP and not self.township_id:
             raise ValidationError({"township": _("A township training needs its township.")})
         if self.level == Level.DISTRICT and self.township_id:

@@ -38,12 +38,12 @@ from zhenhai_so.importing import (
     in_chunks,
     model_max_length,
     parse_choice,
-    parse_date,
     parse_int,
     parse_text,
     register,
     write_plan,
 )
+from zhenhai_so.validators import parse_past_date
 
 from . import services
 from .models import Level, PartyOrganisation, Training
@@ -139,13 +139,13 @@ class PartyKind(ImportKind):
                 row.error("covered", reason)
             else:
                 covered.append(organisation)
-        established_on = row.value("established_on", parse_date, required=True)
+        established_on = row.value("established_on", parse_past_date, required=True)
         values = {
             "name": name,
             "kind": kind,
             "township_id": township_id,
             "established_on": established_on,
-            "dissolved_on": row.value("dissolved_on", parse_date),
+            "dissolved_on": row.value("dissolved_on", parse_past_date),
             "secretary": row.value("secretary", parse_text, max_length=ctx["lengths"]["secretary"]),
             "covered": frozenset(o.id for o in covered),
         }
@@ -315,7 +315,7 @@ class TrainingsKind(ImportKind):
             "kind": row.value("kind", parse_choice, self.KINDS),
             "level": level,
             "township_id": township_id if level == Level.TOWNSHIP else None,
-            "held_on": row.value("held_on", parse_date, required=True),
+            "held_on": row.value("held_on", parse_past_date, required=True),
             "organiser": row.value(
                 "organiser", parse_text, max_length=ctx["lengths"]["organiser"], required=True
             ),

@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from registry.models import Organisation, Township
+from zhenhai_so.validators import future_date_errors, raise_future_dates
 
 PERCENT = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))]
 NOT_NEGATIVE = [MinValueValidator(Decimal("0"))]
@@ -283,7 +284,8 @@ class Project(models.Model):
         return self.signed_on or self.starts_on
 
     def clean(self):
-        errors = {}
+        # The planned start and end may lie ahead; the signature and the finish may not.
+        errors = future_date_errors(self, ["signed_on", "finished_on"])
         if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
             errors["ends_on"] = [_("The project ends before it starts.")]
         if self.contract_amount is not None and self.signed_on is None:
@@ -358,6 +360,9 @@ class PerformanceEvaluation(models.Model):
     def __str__(self):
         return f"{self.project}: {self.score}"
 
+    def clean(self):
+        raise_future_dates(self, ["evaluated_on"])
+
 
 # ---------------------------------------------------------------------------------------------
 # Awards and brands
@@ -402,6 +407,9 @@ class Award(models.Model):
 
     def __str__(self):
         return f"{self.year} {self.name}"
+
+    def clean(self):
+        raise_future_dates(self, ["named_on"])
 
 
 class BrandQuerySet(models.QuerySet):
@@ -468,6 +476,7 @@ class Brand(models.Model):
         return self.name
 
     def clean(self):
+        raise_future_dates(self, ["named_on"])
         if self.level == self.Level.TOWNSHIP and not self.township_id:
             raise ValidationError({"township": _("A township-level brand needs its township.")})
         if self.named_on and not self.year:

@@ -41,6 +41,7 @@ from zhenhai_so.importing import (
     parse_text,
     register,
 )
+from zhenhai_so.validators import parse_past_date
 
 from . import services
 from .models import PersonnelCostCap, Project
@@ -144,7 +145,7 @@ class ProjectsKind(ImportKind):
             "township_id": township_id,
             "budget": budget,
             "contract_amount": row.value("contract_amount", parse_decimal, **_MONEY),
-            "signed_on": row.value("signed_on", parse_date),
+            "signed_on": row.value("signed_on", parse_past_date),
             "personnel_share": row.value(
                 "personnel_share", parse_decimal, max_digits=5, decimal_places=2
             ),
@@ -153,7 +154,7 @@ class ProjectsKind(ImportKind):
             "ends_on": row.value("ends_on", parse_date, required=True),
             "state": row.value("state", parse_choice, self.STATES, required=False)
             or Project.State.DECLARED,
-            "finished_on": row.value("finished_on", parse_date),
+            "finished_on": row.value("finished_on", parse_past_date),
         }
         if values["personnel_share"] is not None and values["personnel_share"] > 100:
             row.error("personnel_share", _("A share is at most 100%."))

@@ -22,6 +22,9 @@ class RegistryConfig(AppConfig):
             models.AnnualReport,
             models.Inspection,
             models.ListEntry,
+            models.Inspector,
+            models.SpotCheckPlan,
+            models.DrawnOrganisation,
         ):
             auditlog.register(model, exclude_fields=["version", "created_at", "updated_at"])
 
@@ -36,6 +39,8 @@ class RegistryConfig(AppConfig):
                      "journal-check", "registry.view_annualreport", 20),
             MenuItem("register", _("Spot checks"), "registry:inspection_list", "clipboard-check",
                      "registry.view_inspection", 30),
+            MenuItem("register", _("Spot-check draws"), "registry:spot_check_list", "shuffle",
+                     "registry.view_spotcheckplan", 35),
             MenuItem("register", _("Abnormal list and blacklist"), "registry:list_entry_list",
                      "exclamation-octagon", "registry.view_listentry", 40),
             MenuItem("register", _("Townships and communities"), "registry:township_list", "map",

@@ -6,7 +6,17 @@ from django.utils.translation import gettext_lazy as _
 
 from zhenhai_so.forms import PortalForm, PortalModelForm
 
-from .models import AnnualReport, Community, Inspection, ListEntry, Organisation, Township
+from .models import (
+    AnnualReport,
+    Community,
+    Inspection,
+    Inspector,
+    ListEntry,
+    Organisation,
+    OrgType,
+    SpotCheckPlan,
+    Township,
+)
 from .validators import normalise_credit_code
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -26,11 +36,29 @@ class _ScopedOrganisationForm(PortalModelForm):
         if "township" in self.fields and user.scope_township_id is not None:
             self.fields["township"].queryset = Township.objects.filter(pk=user.scope_township_id)
         if "community" in self.fields:
-            communities = Community.objects.select_related("township")
-            if user.scope_township_id is not None:
-                communities = communities.filter(township_id=user.scope_township_id)
-            self.fields["community"].queryset = communities
-            self.fields["community"].label_from_instance = lambda c: f"{c.township.name} · {c.name}"
+            visible = Community.objects.visible_to(user).order_by("code")
+            # Every visible township's communities, for the page script that refreshes the
+            # select when the township changes (static/js/registry.js).
+            self.communities_by_township = {}
+            for community_id, township_id, name in visible.values_list("id", "township_id", "name"):
+                self.communities_by_township.setdefault(township_id, []).append(
+                    [community_id, name]
+                )
+            field = self.fields["community"]
+            field.queryset = visible.filter(township_id=self._chosen_township_id())
+            field.widget.attrs.update(
+                {"data-communities": "communities-data", "data-township-field": "id_township"}
+            )
+
+    def _chosen_township_id(self) -> int | None:
+        """The township whose communities the select offers: the office's own, the one posted,
+        or the record's."""
+        if self.user.scope_township_id is not None:
+            return self.user.scope_township_id
+        if self.is_bound and "township" in self.fields:
+            posted = str(self.data.get(self.add_prefix("township"), ""))
+            return int(posted) if posted.isascii() and posted.isdigit() else None
+        return self.instance.township_id or self.initial.get("township")
 
     def clean_credit_code(self):
         return normalise_credit_code(self.cleaned_data.get("credit_code") or "")
@@ -80,7 +108,9 @@ class FiledOrganisationForm(_ScopedOrganisationForm):
             "dissolved_on",
             "status",
         ]
-        labels = {"registered_on": _("Filed on")}
+        # A filed community organisation has a person in charge (负责人), not a legal
+        # representative: it is no legal person.
+        labels = {"registered_on": _("Filed on"), "legal_representative": _("Person in charge")}
         widgets = {"registered_on": DATE, "dissolved_on": DATE}
 
     def __init__(self, *args, **kwargs):
@@ -150,6 +180,19 @@ class DecisionForm(PortalForm):
         required=False,
         max_length=2000,
     )
+
+
+class ApprovalFactsForm(PortalForm):
+    """What the approver of an establishment fills in: the registration date and the credit code
+    on the certificate (left empty when the application already carries them)."""
+
+    registered_on = forms.DateField(label=_("Registration date"), widget=DATE, required=False)
+    credit_code = forms.CharField(
+        label=_("Unified social credit code"), max_length=30, required=False
+    )
+
+    def clean_credit_code(self):
+        return normalise_credit_code(self.cleaned_data.get("credit_code") or "")
 
 
 class AnnualReportForm(PortalModelForm):
@@ -229,3 +272,78 @@ class YearForm(PortalForm):
     def default_year(today: datetime.date) -> int:
         """The latest year whose reports are due by now, or the one being collected."""
         return today.year - 1
+
+
+class SpotCheckPlanForm(PortalModelForm):
+    """A year's spot-check plan: what it draws from and how many."""
+
+    org_types = forms.MultipleChoiceField(
+        label=_("Organisation types"),
+        choices=OrgType.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    townships = forms.ModelMultipleChoiceField(
+        label=_("Townships (none: every township)"),
+        queryset=Township.objects.all(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+
+    class Meta:
+        model = SpotCheckPlan
+        fields = ["year", "title", "org_types", "share", "count"]
+
+
+class InspectorForm(PortalModelForm):
+    """An inspector of the pool and the organisations he may not inspect, by credit code."""
+
+    linked_codes = forms.CharField(
+        label=_("Credit codes of the organisations he is linked to (one a line)"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+    )
+
+    class Meta:
+        model = Inspector
+        fields = ["name", "unit", "is_active"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["linked_codes"].initial = "\n".join(
+                self.instance.linked_organisations.exclude(credit_code="").values_list(
+                    "credit_code", flat=True
+                )
+            )
+
+    def clean_linked_codes(self):
+        codes = [
+            normalise_credit_code(line)
+            for line in self.cleaned_data.get("linked_codes", "").splitlines()
+        ]
+        codes = [code for code in codes if code]
+        found = {o.credit_code: o for o in Organisation.objects.filter(credit_code__in=codes)}
+        unknown = [code for code in codes if code not in found]
+        if unknown:
+            raise forms.ValidationError(
+                _("No organisation has the credit code %(codes)s.") % {"codes": "、".join(unknown)}
+            )
+        return list(found.values())
+
+
+class SpotCheckResultForm(PortalModelForm):
+    """The result of a drawn organisation's inspection; its publication date publishes it."""
+
+    class Meta:
+        model = Inspection
+        fields = ["inspected_on", "result", "findings", "published_on"]
+        widgets = {"inspected_on": DATE, "published_on": DATE}
+
+    def clean(self):
+        cleaned = super().clean()
+        inspected, published = cleaned.get("inspected_on"), cleaned.get("published_on")
+        if inspected and published and published < inspected:
+            self.add_error(
+                "published_on", _("The result cannot be published before the inspection.")
+            )
+        return cleaned

@@ -8,8 +8,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+
+from zhenhai_so.validators import future_date_errors, raise_future_dates
 
 # ---------------------------------------------------------------------------------------------
 # Reference data
@@ -309,6 +313,9 @@ class Organisation(models.Model):
             kwargs["update_fields"] = {*update_fields, "credit_code_valid"}
         super().save(*args, **kwargs)
 
+    def get_absolute_url(self) -> str:
+        return reverse("registry:organisation_detail", args=[self.pk])
+
     def grade_valid_on(self, date: datetime.date) -> bool:
         """Whether the grade still holds on the date (valid five years from publication)."""
         return bool(self.grade and self.grade_expires_on and self.grade_expires_on >= date)
@@ -324,11 +331,54 @@ class Organisation(models.Model):
     def set_credit_code_valid(self) -> None:
         self.credit_code_valid = credit_code_is_valid(self.credit_code, self.org_type)
 
+    def link(self):
+        """The organisation's name linking to its page, for messages that name it."""
+        return format_html('<a href="{}">{}</a>', self.get_absolute_url(), self.name)
+
+    def get_constraints(self):
+        # A taken credit code is refused by clean() in words, naming the organisation that holds
+        # it; the database constraint stays as the backstop but is not validated a second time
+        # (its own message would be "Constraint “org_credit_code_unique” is violated").
+        return [
+            (model, [c for c in constraints if c.name != "org_credit_code_unique"])
+            for model, constraints in super().get_constraints()
+        ]
+
+    def duplicate_errors(self) -> dict:
+        """A taken credit code, or a second active organisation of the same name in the same
+        township (a community organisation filed twice included): the existing one, linked."""
+        errors = {}
+        others = Organisation.objects.exclude(pk=self.pk) if self.pk else Organisation.objects
+        if self.credit_code:
+            holder = others.filter(credit_code=self.credit_code).first()
+            if holder is not None:
+                errors["credit_code"] = [
+                    format_html(
+                        _("This credit code is already the code of {organisation}."),
+                        organisation=holder.link(),
+                    )
+                ]
+        if self.name and self.township_id and self.status == OrgStatus.NORMAL:
+            namesake = others.filter(
+                name=self.name, township_id=self.township_id, status=OrgStatus.NORMAL
+            ).first()
+            if namesake is not None:
+                errors["name"] = [
+                    format_html(
+                        _(
+                            "{organisation} of this township already has this name: an "
+                            "organisation is registered or filed once."
+                        ),
+                        organisation=namesake.link(),
+                    )
+                ]
+        return errors
+
     def clean(self):
         """Cross-field rules, with messages at the field (the constraints back them in the DB)."""
         from .validators import normalise_credit_code, validate_credit_code
 
-        errors = {}
+        errors = future_date_errors(self, ["registered_on", "dissolved_on", "decoupled_on"])
         if self.credit_code:
             self.credit_code = normalise_credit_code(self.credit_code)
             try:
@@ -356,11 +406,17 @@ class Organisation(models.Model):
         ):
             errors["community"] = [_("This village or community is in another township.")]
         if self.dissolved_on and self.registered_on and self.dissolved_on < self.registered_on:
-            errors["dissolved_on"] = [_("The dissolution date is before the registration date.")]
+            errors.setdefault("dissolved_on", []).append(
+                _("The dissolution date is before the registration date.")
+            )
         if self.status != OrgStatus.NORMAL and not self.dissolved_on:
-            errors["dissolved_on"] = [_("A deregistered or revoked organisation needs the date.")]
+            errors.setdefault("dissolved_on", []).append(
+                _("A deregistered or revoked organisation needs the date.")
+            )
         if self.status == OrgStatus.NORMAL and self.dissolved_on:
             errors["status"] = [_("An organisation with a dissolution date cannot be normal.")]
+        for name, messages in self.duplicate_errors().items():
+            errors.setdefault(name, []).extend(messages)
         if errors:
             raise ValidationError(errors)
 
@@ -545,6 +601,7 @@ class AnnualReport(models.Model):
         return has_facts and not values.get("submitted_on")
 
     def clean(self):
+        raise_future_dates(self, ["submitted_on"])
         if self.missing_submission(
             {name: getattr(self, name) for name in (*self.FACTS, "submitted_on")}
         ):
@@ -590,6 +647,9 @@ class Inspection(models.Model):
 
     def __str__(self):
         return f"{self.organisation} {self.inspected_on}"
+
+    def clean(self):
+        raise_future_dates(self, ["inspected_on", "published_on"])
 
 
 class ListEntryQuerySet(models.QuerySet):
@@ -658,3 +718,150 @@ class ListEntry(models.Model):
 
     def __str__(self):
         return f"{self.organisation}: {self.get_kind_display()}"
+
+    def clean(self):
+        raise_future_dates(self, ["listed_on", "removed_on"])
+
+
+# ---------------------------------------------------------------------------------------------
+# 双随机、一公开: spot-check plans, the inspectors' pool and the random draw
+
+
+class InspectorQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+
+class Inspector(models.Model):
+    """One of the pool of law-enforcement inspectors (执法检查人员名录库) the draw pairs with the
+    drawn organisations. ``linked_organisations`` are those he may not inspect (he works there,
+    sits on their board, is related to their officers: 回避)."""
+
+    name = models.CharField(_("name"), max_length=50)
+    unit = models.CharField(_("unit"), max_length=100, blank=True)
+    is_active = models.BooleanField(_("in the pool"), default=True)
+    linked_organisations = models.ManyToManyField(
+        Organisation,
+        verbose_name=_("organisations he is linked to"),
+        related_name="linked_inspectors",
+        blank=True,
+    )
+
+    objects = InspectorQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("inspector")
+        verbose_name_plural = _("inspectors")
+        ordering = ["name", "id"]
+
+    def __str__(self):
+        return self.name
+
+
+class SpotCheckPlanQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """District-wide users see every plan; a township office those covering its township."""
+        township_id = user.scope_township_id
+        if township_id is None:
+            return self
+        return self.filter(Q(townships__isnull=True) | Q(townships=township_id)).distinct()
+
+    def drawn(self):
+        return self.exclude(seed="")
+
+
+class SpotCheckPlan(models.Model):
+    """A year's spot-check plan: which organisations may be drawn (types, townships) and how many
+    (a share of them or a number). The draw records its seed and its pools, so anyone can repeat
+    it (``services.spot_check_repeat``)."""
+
+    year = models.PositiveSmallIntegerField(_("year"), db_index=True)
+    title = models.CharField(_("title"), max_length=200)
+    org_types = models.JSONField(_("organisation types"), default=list)
+    townships = models.ManyToManyField(
+        Township,
+        verbose_name=_("townships (none: every township)"),
+        related_name="spot_check_plans",
+        blank=True,
+    )
+    share = models.DecimalField(
+        _("share to draw (%)"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    count = models.PositiveIntegerField(_("number to draw"), null=True, blank=True)
+    seed = models.CharField(_("random seed"), max_length=64, blank=True, editable=False)
+    organisation_pool = models.JSONField(default=list, editable=False)
+    inspector_pool = models.JSONField(default=list, editable=False)
+    drawn_on = models.DateField(_("drawn on"), null=True, blank=True, editable=False)
+    drawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        editable=False,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = SpotCheckPlanQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("spot-check plan")
+        verbose_name_plural = _("spot-check plans")
+        ordering = ["-year", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(share__isnull=True) | Q(share__gt=0, share__lte=100),
+                name="spot_check_share_percent",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def is_drawn(self) -> bool:
+        return bool(self.seed)
+
+    def clean(self):
+        if (self.share is None) == (self.count is None):
+            raise ValidationError(
+                {"count": _("Give either the share or the number of organisations to draw.")}
+            )
+        unknown = set(self.org_types) - set(OrgType.values)
+        if not self.org_types or unknown:
+            raise ValidationError({"org_types": _("Choose the organisation types to draw from.")})
+
+
+class DrawnOrganisation(models.Model):
+    """An organisation the draw picked, the two inspectors it paired with it, and, once
+    recorded, the inspection (the result that target G2 counts)."""
+
+    plan = models.ForeignKey(SpotCheckPlan, on_delete=models.CASCADE, related_name="drawn")
+    position = models.PositiveIntegerField(_("order of the draw"))
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("organisation"),
+        on_delete=models.PROTECT,
+        related_name="spot_check_draws",
+    )
+    inspectors = models.ManyToManyField(Inspector, verbose_name=_("inspectors"), related_name="+")
+    inspection = models.OneToOneField(
+        Inspection,
+        verbose_name=_("inspection"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="draw",
+    )
+
+    class Meta:
+        verbose_name = _("drawn organisation")
+        verbose_name_plural = _("drawn organisations")
+        ordering = ["plan", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "organisation"], name="drawn_once_per_plan"),
+            models.UniqueConstraint(fields=["plan", "position"], name="drawn_position_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.plan}: {self.organisation}"

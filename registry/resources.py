@@ -28,6 +28,7 @@ from zhenhai_so.importing import (
     parse_text,
     register,
 )
+from zhenhai_so.validators import parse_past_date
 
 from .models import (
     LEGAL_TYPES,
@@ -252,6 +253,16 @@ class OrganisationsKind(ImportKind):
             "lengths": {name: model_max_length(Organisation, name) for name in self.TEXT_FIELDS},
         }
 
+    def prefetch(self, rows: list[Row], ctx: dict) -> None:
+        """The active organisations bearing the names written in the rows, by (township, name):
+        a row that would register a second one is refused naming it. One query per chunk."""
+        names = sorted({str(row.raw("name")).strip() for row in rows if row.raw("name")})
+        active = ctx["active_by_name"] = {}
+        for chunk in in_chunks(names):
+            found = Organisation.objects.filter(name__in=chunk, status=OrgStatus.NORMAL)
+            for org in found.only("id", "name", "township_id", "credit_code"):
+                active.setdefault((org.township_id, org.name), org)
+
     def parse_row(self, row: Row, ctx: dict) -> dict:
         forced = ctx["township_id"]
         name = row.value("name", parse_text, max_length=model_max_length(Organisation, "name"))
@@ -278,8 +289,8 @@ class OrganisationsKind(ImportKind):
             field: row.value(field, parse_text, max_length=ctx["lengths"][field])
             for field in self.TEXT_FIELDS
         }
-        registered_on = row.value("registered_on", parse_date, required=True)
-        dissolved_on = row.value("dissolved_on", parse_date)
+        registered_on = row.value("registered_on", parse_past_date, required=True)
+        dissolved_on = row.value("dissolved_on", parse_past_date)
         capital = row.value("capital", parse_decimal, max_digits=12, decimal_places=2)
 
         # The rules of Organisation.clean() and Meta.constraints, with row numbers.
@@ -306,6 +317,22 @@ class OrganisationsKind(ImportKind):
                 )
             if status == OrgStatus.NORMAL and dissolved_on:
                 row.error("status", _("An organisation with a dissolution date cannot be normal."))
+        namesake = ctx.get("active_by_name", {}).get((township_id, name))
+        # The same record (same code, or a filed one matched by its name) is an update.
+        if (
+            namesake is not None
+            and code
+            and namesake.credit_code != code
+            and status == OrgStatus.NORMAL
+        ):
+            row.error(
+                "name",
+                _(
+                    "%(name)s of this township already has this name (%(url)s): an "
+                    "organisation is registered or filed once."
+                )
+                % {"name": namesake.name, "url": namesake.get_absolute_url()},
+            )
         return {
             "credit_code": code,
             "name": name,

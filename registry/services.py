@@ -2,7 +2,10 @@
 the one path used by views, the admin, imports, tasks and commands."""
 
 import datetime
-from collections.abc import Iterable
+import math
+import random
+import secrets
+from collections.abc import Iterable, Sequence
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -19,13 +22,16 @@ from zhenhai_so.roles import Role
 from .models import (
     AnnualReport,
     ApplicationStep,
+    DrawnOrganisation,
     Inspection,
+    Inspector,
     ListEntry,
     Organisation,
     OrgStatus,
     OrgType,
     RegistrationApplication,
     RegistrationMode,
+    SpotCheckPlan,
     annual_report_due_date,
 )
 
@@ -108,8 +114,24 @@ APPLICATION_FIELDS = [
 ]
 
 
+# Facts of an establishment that the bureau fills when it approves (the certificate's date and
+# code): not asked of the applicant, required on approval.
+APPROVAL_FIELDS = ("registered_on", "credit_code")
+
+
 class TransitionNotAllowed(ValidationError):
     pass
+
+
+def submitted_by(application: RegistrationApplication):
+    """Who last submitted the application (None before any submission)."""
+    step = (
+        application.steps.filter(to_state=State.SUBMITTED)
+        .select_related("actor")
+        .order_by("-at", "-id")
+        .first()
+    )
+    return step.actor if step else None
 
 
 # How each action reads in a message ("cannot be submitted").
@@ -245,8 +267,10 @@ def application_reject(*, application: RegistrationApplication, actor, reason: s
     return application
 
 
-def _validate_proposal(application) -> Organisation:
-    """The organisation as it would be after approval, validated (not saved)."""
+def _validate_proposal(application, *, approving: bool = False) -> Organisation:
+    """The organisation as it would be after approval, validated (not saved). On submission of
+    an establishment the facts filled at approval (``APPROVAL_FIELDS``) may still be empty."""
+    exclude = []
     if application.kind == Kind.ESTABLISH:
         organisation = Organisation(**_organisation_values(application.data))
     else:
@@ -260,15 +284,42 @@ def _validate_proposal(application) -> Organisation:
                 datetime.date.fromisoformat(dissolved) if dissolved else None
             )
             organisation.status = OrgStatus.DEREGISTERED
-    organisation.full_clean()
+    if application.kind == Kind.ESTABLISH and not approving:
+        exclude = [name for name in APPROVAL_FIELDS if getattr(organisation, name) in (None, "")]
+    try:
+        organisation.full_clean(exclude=exclude)
+    except ValidationError as error:
+        # Model.clean() checks across fields and may still speak of an excluded one.
+        remaining = {
+            name: errors for name, errors in error.error_dict.items() if name not in exclude
+        }
+        if remaining:
+            raise ValidationError(remaining) from None
     return organisation
 
 
 @transaction.atomic
-def application_approve(*, application: RegistrationApplication, actor, note: str = ""):
+def application_approve(
+    *,
+    application: RegistrationApplication,
+    actor,
+    note: str = "",
+    facts: dict | None = None,
+):
     """Approve and apply: establishment creates the organisation, a change applies the proposed
-    facts, a deregistration dissolves the organisation on the stated date."""
-    organisation = _validate_proposal(application)
+    facts, a deregistration dissolves the organisation on the stated date. ``facts`` carries
+    what the approver fills in (``APPROVAL_FIELDS``: registration date, credit code). The one
+    who submitted the application cannot approve it (four eyes)."""
+    submitter = submitted_by(application)
+    if submitter is not None and actor is not None and submitter.pk == actor.pk:
+        raise ValidationError(
+            _("You submitted this application: another member of staff approves it."),
+            code="same_person",
+        )
+    if application.kind == Kind.ESTABLISH and facts:
+        given = {k: v for k, v in facts.items() if k in APPROVAL_FIELDS and v not in (None, "")}
+        application.data = {**application.data, **application_data(given)}
+    organisation = _validate_proposal(application, approving=True)
     _move(application, "approve", actor, note)
     if application.kind == Kind.ESTABLISH:
         organisation.save()
@@ -490,3 +541,140 @@ def list_overdue_reporters(
 def filed_defaults() -> dict:
     """Type and mode a township office's filing always has."""
     return {"org_type": OrgType.COMMUNITY, "registration_mode": RegistrationMode.FILED}
+
+
+# ---------------------------------------------------------------------------------------------
+# 双随机、一公开: the random draw of a spot-check plan (see docs/rules.md)
+
+
+@transaction.atomic
+def spot_check_plan_create(*, data: dict, townships: Sequence, actor=None) -> SpotCheckPlan:
+    """A year's plan: the organisation types and townships it draws from, a share or a number."""
+    plan = SpotCheckPlan(**data)
+    plan.full_clean()
+    plan.save()
+    plan.townships.set(townships)
+    return plan
+
+
+def draw_pairs(
+    *,
+    organisation_ids: Sequence[int],
+    inspectors: Sequence[tuple[int, Sequence[int]]],
+    number: int,
+    seed: str,
+) -> list[tuple[int, list[int]]]:
+    """The draw itself, a pure function of its inputs, so anyone holding them repeats it: with
+    ``random.Random(seed)``, sample ``number`` of ``organisation_ids`` (in the order given), then
+    for each drawn organisation in turn sample two of the inspectors (``(id, linked organisation
+    ids)``, in the order given) who are not linked to it."""
+    rng = random.Random(seed)  # noqa: S311 - a draw anyone can repeat, not a secret
+    drawn = rng.sample(list(organisation_ids), number)
+    pairs = []
+    for organisation_id in drawn:
+        free = [pk for pk, linked in inspectors if organisation_id not in set(linked)]
+        if len(free) < 2:
+            raise ValidationError(
+                _("Fewer than two inspectors of the pool are free to inspect organisation %(id)s.")
+                % {"id": organisation_id}
+            )
+        pairs.append((organisation_id, rng.sample(free, 2)))
+    return pairs
+
+
+def spot_check_number(plan: SpotCheckPlan, pool_size: int) -> int:
+    """How many to draw: the plan's number, or its share of the pool rounded up; never more than
+    the pool."""
+    wanted = plan.count if plan.count is not None else math.ceil(pool_size * plan.share / 100)
+    return min(pool_size, max(wanted, 1 if pool_size else 0))
+
+
+@transaction.atomic
+def spot_check_draw(
+    *, plan: SpotCheckPlan, actor, seed: str | None = None, on: datetime.date | None = None
+) -> SpotCheckPlan:
+    """Draw the plan once: the pool of organisations (active on the day, of the plan's types and
+    townships, by id) and the pool of active inspectors (by id, with their links) are stored with
+    the seed beside the result, so the draw can be repeated and checked."""
+    plan = SpotCheckPlan.objects.select_for_update().get(pk=plan.pk)
+    if plan.is_drawn:
+        raise ValidationError(_("This plan has been drawn already; a draw is never redone."))
+    on = on or timezone.localdate()
+    organisations = Organisation.objects.active_on(on).filter(org_type__in=plan.org_types)
+    township_ids = list(plan.townships.values_list("pk", flat=True))
+    if township_ids:
+        organisations = organisations.filter(township_id__in=township_ids)
+    organisation_pool = list(organisations.order_by("pk").values_list("pk", flat=True))
+    links: dict[int, list[int]] = {}
+    for inspector_id, organisation_id in Inspector.linked_organisations.through.objects.values_list(
+        "inspector_id", "organisation_id"
+    ):
+        links.setdefault(inspector_id, []).append(organisation_id)
+    inspector_pool = [
+        (pk, sorted(links.get(pk, [])))
+        for pk in Inspector.objects.active().order_by("pk").values_list("pk", flat=True)
+    ]
+    number = spot_check_number(plan, len(organisation_pool))
+    if number == 0:
+        raise ValidationError(_("No organisation matches the plan's scope."))
+    seed = seed or secrets.token_hex(8)
+    pairs = draw_pairs(
+        organisation_ids=organisation_pool, inspectors=inspector_pool, number=number, seed=seed
+    )
+    plan.seed, plan.drawn_on, plan.drawn_by = seed, on, actor
+    plan.organisation_pool = organisation_pool
+    plan.inspector_pool = [[pk, linked] for pk, linked in inspector_pool]
+    plan.full_clean()
+    plan.save()
+    for position, (organisation_id, inspector_ids) in enumerate(pairs, start=1):
+        drawn = DrawnOrganisation.objects.create(
+            plan=plan, position=position, organisation_id=organisation_id
+        )
+        drawn.inspectors.set(inspector_ids)
+    return plan
+
+
+def spot_check_repeat(plan: SpotCheckPlan) -> list[tuple[int, list[int]]]:
+    """The draw of a drawn plan computed again from its recorded seed and pools."""
+    return draw_pairs(
+        organisation_ids=plan.organisation_pool,
+        inspectors=[(pk, linked) for pk, linked in plan.inspector_pool],
+        number=plan.drawn.count(),
+        seed=plan.seed,
+    )
+
+
+@transaction.atomic
+def spot_check_result_record(*, drawn: DrawnOrganisation, data: dict) -> Inspection:
+    """Record the result of a drawn organisation's inspection as an ``Inspection`` (what target
+    G2 counts), inspected by the two drawn inspectors; its publication date publishes it."""
+    drawn = DrawnOrganisation.objects.select_for_update().get(pk=drawn.pk)
+    names = "、".join(i.name for i in drawn.inspectors.order_by("name", "pk"))
+    values = {**data, "inspectors": names}
+    if drawn.inspection_id:
+        return _apply_versionless(drawn.inspection_id, values)
+    inspection = inspection_record(organisation=drawn.organisation, data=values)
+    drawn.inspection = inspection
+    drawn.save(update_fields=["inspection"])
+    return inspection
+
+
+def _apply_versionless(inspection_id: int, values: dict) -> Inspection:
+    inspection = Inspection.objects.select_for_update().get(pk=inspection_id)
+    for name, value in values.items():
+        setattr(inspection, name, value)
+    inspection.full_clean()
+    inspection.save()
+    return inspection
+
+
+@transaction.atomic
+def inspector_save(*, inspector: Inspector | None, data: dict, linked: Sequence) -> Inspector:
+    """Add an inspector to the pool, or change one, with the organisations he is linked to."""
+    inspector = inspector or Inspector()
+    for name, value in data.items():
+        setattr(inspector, name, value)
+    inspector.full_clean()
+    inspector.save()
+    inspector.linked_organisations.set(linked)
+    return inspector

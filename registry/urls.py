@@ -44,6 +44,13 @@ urlpatterns = [
         name="annual_report_list_overdue",
     ),
     path("inspections/", views.inspection_list, name="inspection_list"),
+    path("spot-checks/", views.spot_check_list, name="spot_check_list"),
+    path("spot-checks/new/", views.spot_check_create, name="spot_check_create"),
+    path("spot-checks/<int:pk>/", views.spot_check_detail, name="spot_check_detail"),
+    path("spot-checks/<int:pk>/draw/", views.spot_check_draw, name="spot_check_draw"),
+    path("spot-checks/drawn/<int:pk>/result/", views.spot_check_result, name="spot_check_result"),
+    path("inspectors/", views.inspector_list, name="inspector_list"),
+    path("inspectors/<int:pk>/edit/", views.inspector_edit, name="inspector_edit"),
     path("lists/", views.list_entry_list, name="list_entry_list"),
     path("lists/<int:pk>/remove/", views.list_entry_remove, name="list_entry_remove"),
 ]

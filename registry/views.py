@@ -4,12 +4,20 @@ from auditlog.models import LogEntry
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import (
+    NON_FIELD_ERRORS,
+    FieldDoesNotExist,
+    PermissionDenied,
+    ValidationError,
+)
 from django.db.models import Count, Prefetch, Q
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
+from django.utils.text import capfirst
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -25,23 +33,30 @@ from .filters import AnnualReportFilter, ApplicationFilter, ListEntryFilter, Org
 from .forms import (
     AnnualReportForm,
     ApplicationOrganisationForm,
+    ApprovalFactsForm,
     DecisionForm,
     DeregistrationForm,
     FiledOrganisationForm,
     InspectionForm,
+    InspectorForm,
     ListEntryForm,
     ListRemovalForm,
     OrganisationForm,
+    SpotCheckPlanForm,
+    SpotCheckResultForm,
 )
 from .models import (
     LEGAL_TYPES,
     AnnualReport,
     Community,
+    DrawnOrganisation,
     Inspection,
+    Inspector,
     ListEntry,
     Organisation,
     OrgType,
     RegistrationApplication,
+    SpotCheckPlan,
     Township,
 )
 from .resources import ANNUAL_REPORTS, ORGANISATIONS
@@ -77,6 +92,35 @@ def _stale_message(request, error: services.StaleEdit):
         )
         % {"fields": "、".join(names) or _("none")},
     )
+
+
+def refusal_text(error: ValidationError, model=Organisation) -> str:
+    """A refusal in words, each message after the label of its field, so nothing reads "this
+    value cannot be null" without saying which value. HTML-safe: a message naming another
+    record keeps its link."""
+    if not hasattr(error, "error_dict"):
+        return mark_safe("; ".join(conditional_escape(m) for m in error))  # noqa: S308
+    parts = []
+    for name, errors in error.error_dict.items():
+        for item in errors:
+            code = getattr(item, "code", None)
+            message = (
+                _("This field is required.")
+                if code in ("null", "blank", "required")
+                else next(iter(item))
+            )
+            if name == NON_FIELD_ERRORS:
+                parts.append(conditional_escape(message))
+                continue
+            try:
+                label = capfirst(model._meta.get_field(name).verbose_name)
+            except FieldDoesNotExist:
+                label = name
+            parts.append(
+                conditional_escape(_("%(field)s: %(message)s"))
+                % {"field": conditional_escape(label), "message": conditional_escape(message)}
+            )
+    return mark_safe("; ".join(parts))  # noqa: S308  (every part escaped above)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -495,8 +539,10 @@ def _application_edit(request, application, kind, organisation):
                 except ValidationError as error:
                     messages.error(
                         request,
-                        _("Saved as a draft, but not submitted: %(errors)s")
-                        % {"errors": "; ".join(error.messages)},
+                        mark_safe(  # noqa: S308  (the sentence escaped, the refusal safe)
+                            conditional_escape(_("Saved as a draft, but not submitted: %(errors)s"))
+                            % {"errors": refusal_text(error)}
+                        ),
                     )
                     return redirect("registry:application_edit", pk=application.pk)
                 messages.success(request, _("Application submitted for review."))
@@ -537,6 +583,15 @@ def application_detail(request, pk):
                     "changed": current is not None and before != shown,
                 }
             )
+    submitter = services.submitted_by(application)
+    approval_form = None
+    if application.kind == RegistrationApplication.Kind.ESTABLISH:
+        approval_form = ApprovalFactsForm(
+            initial={
+                "registered_on": application.data.get("registered_on") or _today(),
+                "credit_code": application.data.get("credit_code") or "",
+            }
+        )
     return render(
         request,
         "registry/application_detail.html",
@@ -545,6 +600,9 @@ def application_detail(request, pk):
             "proposed": proposed,
             "steps": application.steps.select_related("actor"),
             "decision_form": DecisionForm(),
+            "approval_form": approval_form,
+            "submitter": submitter,
+            "may_approve": submitter is None or submitter.pk != request.user.pk,
         },
     )
 
@@ -578,7 +636,15 @@ def application_action(request, pk, action):
             services.application_return(application=application, actor=request.user, reason=reason)
             messages.success(request, _("Application returned to the applicant."))
         elif action == "approve":
-            services.application_approve(application=application, actor=request.user, note=reason)
+            facts_form = ApprovalFactsForm(request.POST)
+            if not facts_form.is_valid():
+                raise ValidationError(facts_form.errors.as_data())
+            services.application_approve(
+                application=application,
+                actor=request.user,
+                note=reason,
+                facts=facts_form.cleaned_data,
+            )
             messages.success(request, _("Application approved and applied to the register."))
         elif action == "reject":
             services.application_reject(application=application, actor=request.user, reason=reason)
@@ -586,7 +652,7 @@ def application_action(request, pk, action):
         else:
             raise PermissionDenied
     except ValidationError as error:
-        messages.error(request, "; ".join(error.messages))
+        messages.error(request, refusal_text(error))
     return redirect("registry:application_detail", pk=application.pk)
 
 
@@ -711,12 +777,30 @@ def annual_report_list_overdue(request):
         raise PermissionDenied
     ids = [int(i) for i in request.POST.getlist("organisation") if i.isascii() and i.isdigit()]
     candidates = Organisation.objects.visible_to(request.user).filter(pk__in=ids)
-    overdue = services.with_reporting_status(candidates, year, today).filter(status_code="overdue")
+    overdue = list(
+        services.with_reporting_status(candidates, year, today)
+        .filter(status_code="overdue")
+        .select_related("township")
+        .order_by("township__order", "name", "pk")
+    )
+    back = f"{_reverse('registry:annual_report_board')}?year={year}&only=overdue"
+    if not overdue:
+        messages.warning(request, _("Tick the organisations to put on the abnormal list first."))
+        return redirect(back)
+    if request.POST.get("confirm") != "1":
+        # Nothing is listed before the user has seen how many and which.
+        return render(
+            request,
+            "registry/annual_report_list_overdue_confirm.html",
+            {"year": year, "organisations": overdue, "back": back},
+        )
     entries = services.list_overdue_reporters(organisations=overdue, year=year, actor=request.user)
     messages.success(
-        request, _("%(n)d organisations put on the abnormal list.") % {"n": len(entries)}
+        request,
+        _("%(n)d organisations put on the abnormal list: %(names)s.")
+        % {"n": len(entries), "names": "、".join(e.organisation.name for e in entries) or "—"},
     )
-    return redirect(f"{_reverse('registry:annual_report_board')}?year={year}&only=overdue")
+    return redirect(back)
 
 
 def _reverse(name, **kwargs):
@@ -725,10 +809,14 @@ def _reverse(name, **kwargs):
     return reverse(name, kwargs=kwargs or None)
 
 
-@permission_required("registry.change_annualreport", raise_exception=True)
+@permission_required("registry.view_annualreport", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def annual_report_edit(request, pk, year):
+    # The organisation first: another township's is a 404, as everywhere, before the 403 that
+    # would tell it exists.
     organisation = get_organisation_for(request, pk)
+    if not request.user.has_perm("registry.change_annualreport"):
+        raise PermissionDenied
     if not organisation.is_legal:
         raise PermissionDenied
     if not (organisation.registered_on.year <= year <= _today().year):
@@ -919,3 +1007,140 @@ def list_entry_remove(request, pk):
                 f"{_reverse('registry:organisation_detail', pk=entry.organisation_id)}?tab=lists"
             )
     return render(request, "registry/list_entry_remove.html", {"form": form, "entry": entry})
+
+
+# ---------------------------------------------------------------------------------------------
+# 双随机、一公开: plans, the inspectors' pool, the draw and its results
+
+
+@permission_required("registry.view_spotcheckplan", raise_exception=True)
+@require_GET
+def spot_check_list(request):
+    plans = SpotCheckPlan.objects.visible_to(request.user).annotate(
+        drawn_count=Count("drawn", distinct=True),
+        recorded=Count("drawn", filter=Q(drawn__inspection__isnull=False), distinct=True),
+    )
+    return render(request, "registry/spot_check_list.html", {"plans": plans})
+
+
+@permission_required("registry.add_spotcheckplan", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def spot_check_create(request):
+    form = SpotCheckPlanForm(request.POST or None, initial={"year": _today().year})
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "townships"}
+        try:
+            plan = services.spot_check_plan_create(
+                data=data, townships=form.cleaned_data["townships"], actor=request.user
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Plan saved; draw it when the pools are ready."))
+            return redirect("registry:spot_check_detail", pk=plan.pk)
+    return render(request, "registry/spot_check_form.html", {"form": form})
+
+
+def _get_plan(request, pk) -> SpotCheckPlan:
+    return get_object_or_404(SpotCheckPlan.objects.visible_to(request.user), pk=pk)
+
+
+@permission_required("registry.view_spotcheckplan", raise_exception=True)
+@require_GET
+def spot_check_detail(request, pk):
+    plan = _get_plan(request, pk)
+    drawn = plan.drawn.select_related(
+        "organisation", "organisation__township", "inspection"
+    ).prefetch_related("inspectors")
+    labels = dict(OrgType.choices)
+    return render(
+        request,
+        "registry/spot_check_detail.html",
+        {
+            "plan": plan,
+            "drawn": drawn,
+            "types": [labels.get(t, t) for t in plan.org_types],
+            "townships": plan.townships.all(),
+            "pool_size": len(plan.organisation_pool),
+            "inspector_count": len(plan.inspector_pool),
+        },
+    )
+
+
+@permission_required("registry.change_spotcheckplan", raise_exception=True)
+@require_POST
+def spot_check_draw(request, pk):
+    plan = _get_plan(request, pk)
+    try:
+        plan = services.spot_check_draw(plan=plan, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, refusal_text(error, SpotCheckPlan))
+    else:
+        messages.success(
+            request,
+            _("Drawn: %(n)d organisations, seed %(seed)s.")
+            % {"n": plan.drawn.count(), "seed": plan.seed},
+        )
+    return redirect("registry:spot_check_detail", pk=plan.pk)
+
+
+@permission_required("registry.add_inspection", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def spot_check_result(request, pk):
+    drawn = get_object_or_404(
+        DrawnOrganisation.objects.filter(
+            plan__in=SpotCheckPlan.objects.visible_to(request.user),
+            organisation__in=Organisation.objects.visible_to(request.user),
+        ).select_related("plan", "organisation", "inspection"),
+        pk=pk,
+    )
+    form = SpotCheckResultForm(request.POST or None, instance=drawn.inspection or Inspection())
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.spot_check_result_record(drawn=drawn, data=form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Result recorded."))
+            return redirect("registry:spot_check_detail", pk=drawn.plan_id)
+    return render(
+        request,
+        "registry/spot_check_result.html",
+        {"form": form, "drawn": drawn, "inspectors": drawn.inspectors.all()},
+    )
+
+
+@permission_required("registry.view_inspector", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def inspector_list(request):
+    """The pool of inspectors; staff add to it on the same page."""
+    can_add = request.user.has_perm("registry.add_inspector")
+    if request.method == "POST" and not can_add:
+        raise PermissionDenied
+    form = InspectorForm(request.POST or None) if can_add else None
+    if form is not None and request.method == "POST" and form.is_valid():
+        services.inspector_save(
+            inspector=None,
+            data={k: v for k, v in form.cleaned_data.items() if k != "linked_codes"},
+            linked=form.cleaned_data["linked_codes"],
+        )
+        messages.success(request, _("Inspector added to the pool."))
+        return redirect("registry:inspector_list")
+    inspectors = Inspector.objects.annotate(links=Count("linked_organisations"))
+    return render(request, "registry/inspector_list.html", {"inspectors": inspectors, "form": form})
+
+
+@permission_required("registry.change_inspector", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def inspector_edit(request, pk):
+    inspector = get_object_or_404(Inspector, pk=pk)
+    form = InspectorForm(request.POST or None, instance=inspector)
+    if request.method == "POST" and form.is_valid():
+        services.inspector_save(
+            inspector=inspector,
+            data={k: v for k, v in form.cleaned_data.items() if k != "linked_codes"},
+            linked=form.cleaned_data["linked_codes"],
+        )
+        messages.success(request, _("Changes saved."))
+        return redirect("registry:inspector_list")
+    return render(request, "registry/inspector_form.html", {"form": form, "inspector": inspector})

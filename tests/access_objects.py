@@ -23,6 +23,11 @@ OBJECTS = {
     "registry:organisation_detail": lambda o: {"pk": o.organisation.pk},
     "registry:organisation_edit": lambda o: {"pk": o.organisation.pk},
     "registry:annual_report_edit": lambda o: {"pk": o.organisation.pk, "year": 2019},
+    "registry:spot_check_detail": lambda o: {"pk": o.spot_check.plan.pk},
+    "registry:spot_check_draw": lambda o: {"pk": o.spot_check.plan.pk},
+    "registry:spot_check_result": lambda o: {"pk": o.spot_check.drawn.pk},
+    "registry:inspector_edit": lambda o: {"pk": o.spot_check.inspector.pk},
+    "disclosure:spot_check_draw": lambda o: {"pk": o.spot_check.plan.pk},
     "registry:inspection_create": lambda o: {"pk": o.organisation.pk},
     "registry:list_entry_create": lambda o: {"pk": o.organisation.pk},
     "registry:list_entry_remove": lambda o: {"pk": o.list_entry.pk},
@@ -146,7 +151,23 @@ def access_objects(township, township_user, staff):
             requested_on=datetime.date(2019, 7, 3),
             reason="对3.2项评分有异议",
         ),
+        spot_check=_spot_check(township, organisation),
     )
+
+
+def _spot_check(township, organisation):
+    """A drawn spot-check plan of ``township`` with its one drawn organisation and inspector."""
+    from registry.models import DrawnOrganisation, Inspector, SpotCheckPlan
+
+    plan = SpotCheckPlan.objects.create(
+        year=2019, title="抽查计划", org_types=["social_group"], count=1, seed="access-walk",
+        organisation_pool=[organisation.pk], drawn_on=datetime.date(2019, 3, 1),
+    )  # fmt: skip
+    plan.townships.set([township])
+    inspector = Inspector.objects.create(name="检查员")
+    drawn = DrawnOrganisation.objects.create(plan=plan, position=1, organisation=organisation)
+    drawn.inspectors.set([inspector])
+    return SimpleNamespace(plan=plan, drawn=drawn, inspector=inspector)
 
 
 def _procurement_and_party_records(township, organisation):

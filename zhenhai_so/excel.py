@@ -6,6 +6,7 @@ Numbers, dates and booleans stay typed.
 """
 
 import datetime
+import itertools
 import tempfile
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
@@ -16,6 +17,7 @@ from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
 _DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -37,9 +39,47 @@ def safe_cell_value(value):
     return text
 
 
+# Column widths are measured on the header and the first rows (a write-only sheet takes its
+# widths before any row, and an export must not hold all its rows to measure them).
+SIZED_ROWS = 200
+MIN_WIDTH, MAX_WIDTH, DATE_WIDTH = 8, 60, 12
+
+
+def display_width(value) -> int:
+    """How many character cells a value takes in a spreadsheet: CJK characters count two."""
+    if value is None:
+        return 0
+    if isinstance(value, datetime.datetime):
+        return 16
+    if isinstance(value, datetime.date):
+        return 10
+    return sum(2 if ord(c) > 0x2E7F else 1 for c in str(value))
+
+
+def column_widths(headers: Sequence[str], rows: Sequence[Sequence]) -> list[float]:
+    """A width per column that fits its header and its values, within bounds."""
+    widths = [display_width(h) for h in headers]
+    for row in rows:
+        for i, value in enumerate(row[: len(widths)]):
+            widths[i] = max(widths[i], display_width(value))
+    dates = [
+        any(isinstance(r[i], datetime.date) for r in rows if i < len(r)) for i in range(len(widths))
+    ]
+    return [
+        float(max(MIN_WIDTH, DATE_WIDTH if is_date else 0, min(MAX_WIDTH, w + 2)))
+        for w, is_date in zip(widths, dates, strict=True)
+    ]
+
+
 def write_sheet(workbook: Workbook, title: str, headers: Sequence[str], rows: Iterable[Sequence]):
-    """Add one write-only sheet with a bold header row and the given rows."""
+    """Add one write-only sheet with a bold, frozen header row and the given rows, its columns
+    sized to the header and the first ``SIZED_ROWS`` rows."""
     sheet = workbook.create_sheet(title=title[:31])
+    rows = iter(rows)
+    first = [[safe_cell_value(v) for v in row] for row in itertools.islice(rows, SIZED_ROWS)]
+    for index, width in enumerate(column_widths([str(h) for h in headers], first), start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "A2"
     bold = Font(bold=True)
     header_cells = []
     for header in headers:
@@ -47,6 +87,8 @@ def write_sheet(workbook: Workbook, title: str, headers: Sequence[str], rows: It
         cell.font = bold
         header_cells.append(cell)
     sheet.append(header_cells)
+    for row in first:
+        sheet.append(row)
     for row in rows:
         sheet.append([safe_cell_value(v) for v in row])
     return sheet

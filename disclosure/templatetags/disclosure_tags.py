@@ -10,6 +10,7 @@ _NAV = [
     ("disclosure:search", {}, _("Organisations"), False),
     ("disclosure:list_entries", {"kind": "abnormal"}, _("Abnormal list"), False),
     ("disclosure:list_entries", {"kind": "serious"}, _("Blacklist"), False),
+    ("disclosure:spot_check_draws", {}, _("Spot-check draws"), False),
     ("disclosure:inspections", {}, _("Spot checks"), False),
     ("disclosure:projects", {}, _("Purchased services"), True),
     ("disclosure:awards", {}, _("Excellent teams"), True),

@@ -30,3 +30,37 @@
     [types, townships].forEach(function (el) { var c = el && echarts.getInstanceByDom(el); if (c) { c.resize(); } });
   });
 })();
+
+// Tick boxes of a list: "select all" and "select none" buttons name the boxes' field in data-target.
+(function () {
+  "use strict";
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest(".js-select-all, .js-select-none");
+    if (!button) { return; }
+    var on = button.classList.contains("js-select-all");
+    var form = button.closest("form") || document;
+    form.querySelectorAll("input[type=checkbox][name='" + button.getAttribute("data-target") + "']")
+      .forEach(function (box) { box.checked = on; });
+  });
+})();
+
+// The village / community select offers the chosen township's communities only: when the
+// township changes, its options are refilled from the page's data (json_script).
+(function () {
+  "use strict";
+  document.querySelectorAll("select[data-communities]").forEach(function (select) {
+    var source = document.getElementById(select.getAttribute("data-communities"));
+    var township = document.getElementById(select.getAttribute("data-township-field"));
+    if (!source || !township) { return; }
+    var byTownship = JSON.parse(source.textContent);
+    township.addEventListener("change", function () {
+      var kept = select.value;
+      while (select.options.length > 1) { select.remove(1); }  // keep the empty choice
+      (byTownship[township.value] || []).forEach(function (community) {
+        var option = new Option(community[1], community[0]);
+        option.selected = String(community[0]) === kept;
+        select.add(option);
+      });
+    });
+  });
+})();

@@ -8,7 +8,7 @@ import io
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from registry.models import AnnualReport, Organisation
+from registry.models import AnnualReport, Organisation, RegistrationApplication
 from registry.validators import make_credit_code
 from tests.factories import TEST_PASSWORD, make_user
 from zhenhai_so.roles import Role
@@ -69,6 +69,11 @@ def test_staff_registers_reviews_imports_and_exports(journey, tmp_path, settings
     page.click("button[name=submit]")
     page.wait_for_load_state("networkidle")
     journey.shot("submitted")
+    # The one who submitted may not approve: a colleague does.
+    make_user("lirui", Role.BUREAU_STAFF, full_name="李科长")
+    journey.logout()
+    journey.login("lirui", TEST_PASSWORD)
+    journey.go(f"/registry/applications/{RegistrationApplication.objects.get().pk}/")
     page.click("button[formaction$='/approve/']")
     page.wait_for_load_state("networkidle")
     journey.shot("approved")

@@ -70,14 +70,15 @@ def test_overdue_organisations_go_on_the_abnormal_list_in_one_action(client_for,
     client = client_for(staff)
     client.post(
         reverse("registry:annual_report_list_overdue"),
-        {"year": 2018, "organisation": [missing.pk, reported.pk]},
+        {"year": 2018, "organisation": [missing.pk, reported.pk], "confirm": "1"},
     )
     entry = ListEntry.objects.get()
     assert entry.organisation == missing and entry.reason == ListEntry.Reason.REPORT_LATE
     assert entry.listed_by == staff and "2018" in entry.details
     # A second click lists nobody twice.
     client.post(
-        reverse("registry:annual_report_list_overdue"), {"year": 2018, "organisation": [missing.pk]}
+        reverse("registry:annual_report_list_overdue"),
+        {"year": 2018, "organisation": [missing.pk], "confirm": "1"},
     )
     assert ListEntry.objects.count() == 1
 
@@ -212,3 +213,68 @@ def test_the_reports_tab_starts_at_the_registers_first_recorded_year(client_for,
     today = datetime.date.today()
     assert years == list(range(today.year - 1, 2016, -1))  # 2017 .. last year, newest first
     assert rows[-1]["status"]["code"] == "on_time"
+
+
+def test_township_user_gets_404_for_another_townships_annual_report(
+    client_for, township_user, other_township
+):
+    elsewhere = OrganisationFactory(township=other_township)
+    response = client_for(township_user).get(
+        reverse("registry:annual_report_edit", args=[elsewhere.pk, 2019])
+    )
+    assert response.status_code == 404
+
+
+def test_township_user_gets_403_for_an_annual_report_of_their_own_township(
+    client_for, township_user, township
+):
+    own = OrganisationFactory(township=township)
+    response = client_for(township_user).get(
+        reverse("registry:annual_report_edit", args=[own.pk, 2019])
+    )
+    assert response.status_code == 403
+
+
+def _overdue_pair(township):
+    first = OrganisationFactory(
+        name="甲未报组织", township=township, registered_on=datetime.date(2015, 1, 1)
+    )
+    second = OrganisationFactory(
+        name="乙未报组织", township=township, registered_on=datetime.date(2015, 1, 1)
+    )
+    OrganisationFactory(
+        name="丙未报组织", township=township, registered_on=datetime.date(2015, 1, 1)
+    )
+    AnnualReportFactory(year=2018)  # the register holds reports of 2018
+    return first, second
+
+
+def test_the_overdue_board_ticks_nothing_and_offers_select_all_and_none(
+    client_for, staff, township
+):
+    _overdue_pair(township)
+    page = client_for(staff).get(
+        reverse("registry:annual_report_board"), {"year": 2018, "only": "overdue"}
+    )
+    text = page.content.decode()
+    assert 'name="organisation"' in text
+    assert " checked" not in text
+    assert "js-select-all" in text and "js-select-none" in text
+
+
+def test_listing_the_overdue_asks_to_confirm_with_the_count_and_names(client_for, staff, township):
+    first, second = _overdue_pair(township)
+    client = client_for(staff)
+    url = reverse("registry:annual_report_list_overdue")
+    asked = client.post(url, {"year": 2018, "organisation": [first.pk, second.pk]})
+    assert asked.status_code == 200
+    text = asked.content.decode()
+    assert "甲未报组织" in text and "乙未报组织" in text and "丙未报组织" not in text
+    assert asked.context["organisations"] and len(asked.context["organisations"]) == 2
+    assert "2" in text.split("<h1")[1].split("</h1>")[0] or " 2 " in text
+    assert not ListEntry.objects.exists()
+    client.post(url, {"year": 2018, "organisation": [first.pk, second.pk], "confirm": "1"})
+    assert set(ListEntry.objects.values_list("organisation__name", flat=True)) == {
+        "甲未报组织",
+        "乙未报组织",
+    }

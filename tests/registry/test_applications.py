@@ -16,6 +16,14 @@ pytestmark = pytest.mark.django_db
 State = RegistrationApplication.State
 
 
+@pytest.fixture
+def second_staff(db):
+    from tests.factories import make_user
+    from zhenhai_so.roles import Role
+
+    return make_user("second_staff", Role.BUREAU_STAFF)
+
+
 def _establish_payload(township, **changes):
     data = {
         "name": "镇海区新建公益服务中心",
@@ -50,7 +58,9 @@ def _draft(staff, township):
     )
 
 
-def test_staff_registers_and_approves_an_organisation_through_the_web(client_for, staff, township):
+def test_staff_registers_and_approves_an_organisation_through_the_web(
+    client_for, staff, second_staff, township
+):
     client = client_for(staff)
     response = client.post(
         reverse("registry:application_create", args=["establish"]),
@@ -59,6 +69,7 @@ def test_staff_registers_and_approves_an_organisation_through_the_web(client_for
     application = RegistrationApplication.objects.get()
     assert response.url == reverse("registry:application_detail", args=[application.pk])
     assert application.state == State.SUBMITTED
+    client = client_for(second_staff)
     client.post(
         reverse("registry:application_action", args=[application.pk, "approve"]), {"reason": ""}
     )
@@ -70,7 +81,7 @@ def test_staff_registers_and_approves_an_organisation_through_the_web(client_for
     steps = list(application.steps.values_list("from_state", "to_state", "actor"))
     assert steps == [
         (State.DRAFT, State.SUBMITTED, staff.pk),
-        (State.SUBMITTED, State.APPROVED, staff.pk),
+        (State.SUBMITTED, State.APPROVED, second_staff.pk),
     ]
 
 
@@ -154,7 +165,7 @@ def test_transitions(staff, township, state, action, allowed):
         assert not Organisation.objects.filter(name="镇海区新建公益服务中心").exists()
 
 
-def test_change_application_applies_the_proposed_facts(staff, township):
+def test_change_application_applies_the_proposed_facts(staff, second_staff, township):
     organisation = OrganisationFactory(township=township, legal_representative="旧代表")
     data = services.application_data(
         {
@@ -177,13 +188,13 @@ def test_change_application_applies_the_proposed_facts(staff, township):
         organisation=organisation,
     )
     services.application_submit(application=application, actor=staff)
-    services.application_approve(application=application, actor=staff)
+    services.application_approve(application=application, actor=second_staff)
     organisation.refresh_from_db()
     assert organisation.legal_representative == "新代表"
     assert organisation.version == 2
 
 
-def test_deregistration_dissolves_the_organisation(client_for, staff, township):
+def test_deregistration_dissolves_the_organisation(client_for, staff, second_staff, township):
     organisation = OrganisationFactory(township=township)
     client = client_for(staff)
     client.post(
@@ -191,6 +202,7 @@ def test_deregistration_dissolves_the_organisation(client_for, staff, township):
         {"dissolved_on": "2020-09-30", "reason": "自行解散", "submit": "1"},
     )
     application = RegistrationApplication.objects.get()
+    client = client_for(second_staff)
     client.post(reverse("registry:application_action", args=[application.pk, "approve"]))
     organisation.refresh_from_db()
     assert organisation.status == OrgStatus.DEREGISTERED
@@ -229,3 +241,82 @@ def test_the_detail_page_shows_yes_or_no_for_a_proposed_flag(client_for, staff, 
     page = client_for(staff).get(reverse("registry:application_detail", args=[application.pk]))
     assert page.status_code == 200
     assert "False" not in page.content.decode()
+
+
+def _establishment_without_approval_fields(staff, township, **extra):
+    data = {
+        "name": "镇海区待核准服务中心",
+        "org_type": "private_non_enterprise",
+        "registration_mode": "direct",
+        "sector": "charity",
+        "township": township.pk,
+        "credit_code": "",
+        "registered_on": None,
+    }
+    data.update(extra)
+    return services.application_save_draft(
+        application=None, kind="establish", actor=staff, township=township, data=data
+    )
+
+
+def test_an_establishment_is_submitted_without_the_fields_filled_at_approval(
+    client_for, staff, second_staff, township
+):
+    response = client_for(staff).post(
+        reverse("registry:application_create", args=["establish"]),
+        _establish_payload(township, credit_code="", registered_on="", submit="1"),
+    )
+    application = RegistrationApplication.objects.get()
+    assert response.url == reverse("registry:application_detail", args=[application.pk])
+    assert application.state == State.SUBMITTED
+    code = make_credit_code("2", "330211", "MJ777009")
+    client_for(second_staff).post(
+        reverse("registry:application_action", args=[application.pk, "approve"]),
+        {"reason": "", "registered_on": "2020-06-01", "credit_code": code},
+    )
+    application.refresh_from_db()
+    assert application.state == State.APPROVED
+    assert application.organisation.registered_on == datetime.date(2020, 6, 1)
+    assert application.organisation.credit_code == code
+
+
+def test_approval_without_the_registration_date_names_the_field(
+    client_for, staff, second_staff, township
+):
+    application = _establishment_without_approval_fields(staff, township)
+    services.application_submit(application=application, actor=staff)
+    response = client_for(second_staff).post(
+        reverse("registry:application_action", args=[application.pk, "approve"]),
+        {"reason": "", "credit_code": make_credit_code("2", "330211", "MJ777010")},
+        follow=True,
+    )
+    application.refresh_from_db()
+    assert application.state == State.SUBMITTED
+    assert "登记日期：这个字段是必填项。" in response.content.decode()
+
+
+def test_a_refused_submission_names_each_field(client_for, staff, township):
+    application = _establishment_without_approval_fields(staff, township, sector="")
+    response = client_for(staff).post(
+        reverse("registry:application_action", args=[application.pk, "submit"]), follow=True
+    )
+    application.refresh_from_db()
+    assert application.state == State.DRAFT
+    text = response.content.decode()
+    assert "业务领域：这个字段是必填项。" in text
+    assert "null" not in text
+
+
+def test_the_submitter_cannot_approve_the_same_application(
+    client_for, staff, second_staff, township
+):
+    application = _draft(staff, township)
+    services.application_submit(application=application, actor=staff)
+    with pytest.raises(ValidationError):
+        services.application_approve(application=application, actor=staff)
+    page = client_for(staff).get(reverse("registry:application_detail", args=[application.pk]))
+    assert staff.username in page.content.decode() or str(staff) in page.content.decode()
+    assert page.context["may_approve"] is False
+    services.application_approve(application=application, actor=second_staff)
+    application.refresh_from_db()
+    assert application.state == State.APPROVED

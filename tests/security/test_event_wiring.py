@@ -10,8 +10,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from registry import services as registry_services
+from tests.factories import make_user
 from tests.imports.conftest import org_row, xlsx  # noqa: F401  (org_row: a fixture)
 from zhenhai_so.models import Download, ImportJob
+from zhenhai_so.roles import Role
 from zhenhai_so.security.models import EventKind, SecurityEvent
 from zhenhai_so.security.services import record_event
 
@@ -115,12 +117,19 @@ def test_approving_an_application_is_an_approval_event(staff, township):
         },
     )
     # As in a request: auditlog's middleware names the actor of the audit entries.
-    with set_actor(staff, remote_addr="10.0.0.5"):
+    with set_actor(staff, remote_addr="10.0.0.4"):
         registry_services.application_submit(application=application, actor=staff)
-        assert not SecurityEvent.objects.filter(kind=EventKind.APPROVAL).exists()
-        registry_services.application_approve(application=application, actor=staff)
+    assert not SecurityEvent.objects.filter(kind=EventKind.APPROVAL).exists()
+    # The one who submitted may not approve: a second member of staff does.
+    approver = make_user("approver", Role.BUREAU_STAFF)
+    with set_actor(approver, remote_addr="10.0.0.5"):
+        registry_services.application_approve(application=application, actor=approver)
     event = _only(EventKind.APPROVAL)
-    assert (event.user, event.object_id, event.address) == (staff, str(application.pk), "10.0.0.5")
+    assert (event.user, event.object_id, event.address) == (
+        approver,
+        str(application.pk),
+        "10.0.0.5",
+    )
     assert event.object_type == "registry.registrationapplication"
     assert event.detail == "state: submitted -> approved"
 
