@@ -29,7 +29,6 @@ from .importing import (
     error_workbook,
     export_workbook,
     get_kind,
-    import_job_apply,
 )
 from .models import ImportJob
 from .pagination import paginate
@@ -150,25 +149,22 @@ def job(request, kind, pk):
 @require_POST
 def apply(request, kind, pk):
     import_job = get_job_for(request, kind, pk)
-    if import_job.state != ImportJob.State.PREVIEWED:
-        messages.error(request, _("This import has already been run."))
-        return redirect("imports:job", kind=kind.name, pk=import_job.pk)
     form = ApplyForm(request.POST)
     form.is_valid()
-    if import_job.rows_total > background.background_rows():
-        import_job = background.import_job_queue_apply(
-            job=import_job,
-            skip_invalid=form.cleaned_data.get("skip_invalid", False),
-            remote_addr=_remote_addr(request),
-        )
-        background.message_queued(request, import_job)
-        return redirect("imports:job", kind=kind.name, pk=import_job.pk)
-    import_job = import_job_apply(
+    import_job = background.import_job_apply(
         job=import_job,
         skip_invalid=form.cleaned_data.get("skip_invalid", False),
         remote_addr=_remote_addr(request),
     )
-    if import_job.state == ImportJob.State.APPLIED:
+    if not import_job.confirmed:
+        # A second click, or a second tab: the job's page shows what became of the first.
+        if import_job.state == ImportJob.State.APPLIED:
+            messages.info(request, _("This file has already been imported."))
+        else:
+            messages.error(request, _("This import has already been run."))
+    elif import_job.state == ImportJob.State.APPLYING:
+        background.message_queued(request, import_job)
+    elif import_job.state == ImportJob.State.APPLIED:
         messages.success(
             request,
             _("Imported: %(new)d new, %(updated)d updated, %(unchanged)d unchanged.")

@@ -33,7 +33,6 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, ClassVar
 
-from auditlog.models import LogEntry
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.core.files.base import File
@@ -730,45 +729,5 @@ def import_job_preview(*, job: ImportJob) -> ImportJob:
         job.state = ImportJob.State.PREVIEWED
         job.counts, job.errors = plan.counts, [e.as_list() for e in plan.errors]
         job.rows_total, job.message = plan.rows_total, ""
-    job.save()
-    return job
-
-
-def import_job_apply(
-    *, job: ImportJob, skip_invalid: bool = False, remote_addr: str | None = None
-) -> ImportJob:
-    """Validate the stored file again (the register may have changed since the preview) and
-    write it all or nothing, or the valid rows with ``skip_invalid``; record the outcome on the
-    job and, for the audit trail (SECURITY.md item 11), one log entry for the import itself.
-
-    Runs the same from a view or, for large files, from a Celery task given the job's id."""
-    kind = get_kind(job.kind)
-    job.skip_invalid = skip_invalid
-    try:
-        with _open_job_file(job) as handle:
-            plan = validate(kind, handle, user=job.user)
-        if not plan.is_valid and not skip_invalid:
-            job.state = ImportJob.State.PREVIEWED
-            job.message = _("Some rows are invalid, so nothing was saved.")
-        else:
-            with transaction.atomic():
-                if plan.new or plan.updated:
-                    kind.apply(plan, user=job.user, remote_addr=remote_addr)
-                job.state, job.applied_at, job.message = ImportJob.State.APPLIED, timezone.now(), ""
-                job.rows_done = plan.rows_total
-                job.counts, job.errors = plan.counts, [e.as_list() for e in plan.errors]
-                job.save()
-                LogEntry.objects.log_create(
-                    job,
-                    action=LogEntry.Action.UPDATE,
-                    changes={"state": [ImportJob.State.PREVIEWED, ImportJob.State.APPLIED]},
-                    actor=job.user,
-                    remote_addr=remote_addr,
-                    additional_data={"kind": job.kind, **plan.counts},
-                )
-            return job
-        job.counts, job.errors = plan.counts, [e.as_list() for e in plan.errors]
-    except ImportFailed as error:
-        job.state, job.message = ImportJob.State.FAILED, str(error)
     job.save()
     return job
