@@ -6,6 +6,7 @@ Numbers, dates and booleans stay typed.
 """
 
 import datetime
+import re
 import tempfile
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
@@ -18,6 +19,10 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 _DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# What a worksheet cannot hold (openpyxl raises IllegalCharacterError for it, and XML 1.0 forbids
+# the non-characters): replaced, so text stored before it was refused still exports.
+_UNWRITABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+REPLACEMENT = "\ufffd"
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -31,19 +36,24 @@ def safe_cell_value(value):
         return value
     if isinstance(value, datetime.date):
         return value
-    text = str(value)
+    text = safe_text(value)
     if text.startswith(_DANGEROUS_PREFIXES):
         return "'" + text
     return text
 
 
+def safe_text(value) -> str:
+    """``value`` as text a sheet can hold: each character it cannot is replaced by U+FFFD."""
+    return _UNWRITABLE.sub(REPLACEMENT, str(value))
+
+
 def write_sheet(workbook: Workbook, title: str, headers: Sequence[str], rows: Iterable[Sequence]):
     """Add one write-only sheet with a bold header row and the given rows."""
-    sheet = workbook.create_sheet(title=title[:31])
+    sheet = workbook.create_sheet(title=safe_text(title)[:31])
     bold = Font(bold=True)
     header_cells = []
     for header in headers:
-        cell = WriteOnlyCell(sheet, value=str(header))
+        cell = WriteOnlyCell(sheet, value=safe_text(header))
         cell.font = bold
         header_cells.append(cell)
     sheet.append(header_cells)

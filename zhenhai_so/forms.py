@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import PasswordChangeForm
+from django.core.exceptions import ValidationError
 from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
@@ -8,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import User
 from .roles import Role
+from .validators import validate_plain_text
 
 # A constant attribute, no user input: reviewed for bandit B308.
 SELECTED = mark_safe(" selected")  # nosec B308  # noqa: S308
@@ -67,13 +69,34 @@ def bootstrapify(form) -> None:
         widget.attrs["class"] = (widget.attrs.get("class", "") + " " + css).strip()
 
 
-class PortalForm(forms.Form):
+class CleanTextMixin:
+    """Every text a form accepts is free of control, direction and zero-width characters; line
+    breaks and tabs only in multi-line (``Textarea``) fields (docs/security.md, finding P2).
+
+    Checked after the form's own cleaning, so fields a form adds in ``__init__`` are covered
+    and a ``clean()`` that forgets ``super()`` cannot skip it."""
+
+    def full_clean(self):
+        super().full_clean()
+        if not self.is_bound or not hasattr(self, "cleaned_data"):
+            return
+        for name, field in self.fields.items():
+            value = self.cleaned_data.get(name)
+            if not isinstance(value, str) or not value:
+                continue
+            try:
+                validate_plain_text(value, multiline=isinstance(field.widget, forms.Textarea))
+            except ValidationError as error:
+                self.add_error(name, error)
+
+
+class PortalForm(CleanTextMixin, forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         bootstrapify(self)
 
 
-class PortalModelForm(forms.ModelForm):
+class PortalModelForm(CleanTextMixin, forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         bootstrapify(self)

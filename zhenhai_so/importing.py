@@ -46,6 +46,7 @@ from .bulk import bulk_insert
 from .discovery import app_modules
 from .excel import new_workbook, write_sheet
 from .models import ImportJob
+from .validators import find_forbidden_character, forbidden_character_message
 
 # ---------------------------------------------------------------------------------------------
 # The registry of kinds
@@ -97,8 +98,12 @@ def is_blank(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def parse_text(value, *, max_length: int | None = None, required: bool = False) -> str:
-    """Trimmed text; numbers typed into a text column come back without a trailing ``.0``."""
+def parse_text(
+    value, *, max_length: int | None = None, required: bool = False, multiline: bool = False
+) -> str:
+    """Trimmed text; numbers typed into a text column come back without a trailing ``.0``.
+    Control, direction and zero-width characters are refused (a cell's ``_x001B_`` arrives
+    here as the character itself); line breaks only in ``multiline`` columns."""
     if is_blank(value):
         if required:
             raise CellError(_("This column is required."))
@@ -116,6 +121,8 @@ def parse_text(value, *, max_length: int | None = None, required: bool = False) 
         raise CellError(
             _("At most %(max)d characters (this has %(n)d).") % {"max": max_length, "n": len(text)}
         )
+    if (char := find_forbidden_character(text, multiline=multiline)) is not None:
+        raise CellError(forbidden_character_message(char))
     return text
 
 
