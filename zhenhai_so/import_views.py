@@ -32,6 +32,7 @@ from .importing import (
 )
 from .models import ImportJob
 from .pagination import paginate
+from .ratelimit import client_address
 from .uploads import check_xlsx_upload
 
 ERRORS_SHOWN = 200
@@ -64,12 +65,6 @@ def kind_permission_required(action: str):
 def get_job_for(request, kind: ImportKind, pk: int) -> ImportJob:
     """The user's own job of this kind; 404 for anyone else's."""
     return get_object_or_404(ImportJob.objects.owned_by(request.user), pk=pk, kind=kind.name)
-
-
-def _remote_addr(request) -> str | None:
-    # As auditlog's middleware reads it, so imported entries carry the same address.
-    forwarded = request.headers.get("X-Forwarded-For")
-    return forwarded.split(",")[0].strip() if forwarded else request.META.get("REMOTE_ADDR")
 
 
 class UploadForm(PortalForm):
@@ -105,7 +100,7 @@ def start(request, kind):
             user=request.user,
             kind=kind,
             uploaded_file=form.cleaned_data["file"],
-            remote_addr=_remote_addr(request),
+            remote_addr=client_address(request),
         )
         if job.state == ImportJob.State.FAILED:
             messages.error(request, job.message)
@@ -154,7 +149,7 @@ def apply(request, kind, pk):
     import_job = background.import_job_apply(
         job=import_job,
         skip_invalid=form.cleaned_data.get("skip_invalid", False),
-        remote_addr=_remote_addr(request),
+        remote_addr=client_address(request),
     )
     if not import_job.confirmed:
         # A second click, or a second tab: the job's page shows what became of the first.

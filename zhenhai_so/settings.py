@@ -85,7 +85,7 @@ MIDDLEWARE = [
     "zhenhai_so.middleware.PasswordChangeRequiredMiddleware",
     "zhenhai_so.security.middleware.SecurityEventMiddleware",
     "zhenhai_so.security.middleware.LoginRateLimitMiddleware",
-    "auditlog.middleware.AuditlogMiddleware",
+    "zhenhai_so.middleware.AuditlogMiddleware",
     # Axes must come last: it turns a locked-out login into its own response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -285,7 +285,11 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_USERNAME_CALLABLE = "zhenhai_so.auth.axes_username"
-AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+# Trusted reverse proxies in front of the portal (0: none, forwarded headers are ignored). The
+# one client-address function (zhenhai_so.ratelimit.client_address) serves axes, the rate limits
+# and the audit trail.
+PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "zhenhai_so.ratelimit.client_address"
 
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=30 * 60)
 # An active session is saved (its idle limit renewed) at most once a minute, not on every request
@@ -312,7 +316,8 @@ SECURE_COOKIES = env.bool("SECURE_COOKIES", default=not DEBUG)
 SESSION_COOKIE_SECURE = SECURE_COOKIES
 CSRF_COOKIE_SECURE = SECURE_COOKIES
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Only a trusted proxy may say the request came over HTTPS; without one the header is the client's.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if PROXY_COUNT else None
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = False

@@ -24,15 +24,10 @@ PURGE_SETTING = "zhenhai.audit_purge"
 
 
 def client_address(request) -> str | None:
-    """The client's address as django-axes determines it (honours ``PROXY_COUNT``)."""
-    if request is None:
-        return None
-    address = getattr(request, "axes_ip_address", None)
-    if address is None:
-        from axes.helpers import get_client_ip_address
+    """The client's address: ``zhenhai_so.ratelimit.client_address`` (honours ``PROXY_COUNT``)."""
+    from zhenhai_so.ratelimit import client_address as address_of
 
-        address = get_client_ip_address(request)
-    return address or None
+    return address_of(request)
 
 
 def _object_fields(obj) -> dict:
