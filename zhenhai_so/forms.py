@@ -1,5 +1,4 @@
 from django import forms
-from django.contrib.auth import password_validation
 from django.contrib.auth.forms import PasswordChangeForm
 from django.core.exceptions import ValidationError
 from django.forms.utils import flatatt
@@ -114,17 +113,8 @@ class _RoleTownshipMixin:
 
 
 class UserCreateForm(_RoleTownshipMixin, PortalModelForm):
-    password1 = forms.CharField(
-        label=_("Initial password"),
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text=password_validation.password_validators_help_text_html(),
-        strip=False,
-    )
-    password2 = forms.CharField(
-        label=_("Repeat the password"),
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        strip=False,
-    )
+    """A new account is a request a security administrator approves (docs/security.md, finding
+    P3); the approver receives its one-time password, so nobody chooses it here."""
 
     class Meta:
         model = User
@@ -139,21 +129,6 @@ class UserCreateForm(_RoleTownshipMixin, PortalModelForm):
                 code="duplicate",
             )
         return username
-
-    def clean(self):
-        cleaned = super().clean()
-        p1, p2 = cleaned.get("password1"), cleaned.get("password2")
-        if p1 and p2 and p1 != p2:
-            self.add_error("password2", _("The two passwords differ."))
-        elif p1:
-            probe = User(
-                username=cleaned.get("username", ""), full_name=cleaned.get("full_name", "")
-            )
-            try:
-                password_validation.validate_password(p1, probe)
-            except forms.ValidationError as error:
-                self.add_error("password1", error)
-        return cleaned
 
     def validate_unique(self):
         # The case-insensitive check in clean_username gives the clearer message.
