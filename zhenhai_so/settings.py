@@ -84,6 +84,7 @@ MIDDLEWARE = [
     "zhenhai_so.security.middleware.TwoFactorRequiredMiddleware",
     "zhenhai_so.middleware.PasswordChangeRequiredMiddleware",
     "zhenhai_so.security.middleware.SecurityEventMiddleware",
+    "zhenhai_so.security.middleware.NoStoreMiddleware",
     "zhenhai_so.security.middleware.LoginRateLimitMiddleware",
     "zhenhai_so.middleware.AuditlogMiddleware",
     # Axes must come last: it turns a locked-out login into its own response.

@@ -169,6 +169,26 @@ def _filename(disposition: str) -> str:
     return ""
 
 
+class NoStoreMiddleware:
+    """``Cache-Control: no-store`` (with Django's other never-cache headers) on every response
+    to a signed-in user and on every file handed out, signed in or not, so neither a browser
+    nor a proxy keeps a copy of a page or an export (docs/security.md, finding P7). Needs the
+    authentication middleware before it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        signed_in = user is not None and user.is_authenticated
+        if signed_in or response.has_header("Content-Disposition"):
+            from django.utils.cache import add_never_cache_headers
+
+            add_never_cache_headers(response)
+        return response
+
+
 class LoginRateLimitMiddleware:
     """Limit sign-in attempts per client address (``TokenBucket.authorize_login``:
     ``LOGIN_RATE_LIMIT`` POSTs to the login page, 20 by default, per ``LOGIN_RATE_WINDOW``
