@@ -100,6 +100,30 @@ class PortalModelForm(CleanTextMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         bootstrapify(self)
 
+    def full_clean(self):
+        """An edit of a stored record that carries a ``version`` field must send the version it
+        was opened at: left out or blank, it is refused like a stale edit, never taken as "do
+        not check" (docs/security.md, finding P8)."""
+        super().full_clean()
+        if (
+            self.is_bound
+            and "version" in self.fields
+            and self.instance.pk is not None
+            and hasattr(self, "cleaned_data")
+            and "version" not in self.errors
+            and self.cleaned_data.get("version") is None
+        ):
+            self.add_error(
+                None,
+                ValidationError(
+                    _(
+                        "This change does not say which version of the record it was made on, "
+                        "so it was not saved. Open the record again and repeat the change."
+                    ),
+                    code="stale",
+                ),
+            )
+
 
 class _RoleTownshipMixin:
     def clean(self):
