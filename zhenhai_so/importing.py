@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import zipfile
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -355,8 +356,31 @@ class ImportPlan:
         return not self.errors and not self.file_errors
 
 
+# A file-level message is stored on the job and shown on its page: kept short whatever the file
+# holds (a header of 16,000 unknown columns named them all; docs/security.md, finding P11).
+MESSAGE_MAX_CHARS = 1000
+PROBLEMS_SHOWN = 10
+
+
 class ImportFailed(Exception):
-    """The file cannot be imported at all (unreadable, wrong headers, a constraint violated)."""
+    """The file cannot be imported at all (unreadable, wrong headers, a constraint violated).
+    Its message is cut at ``MESSAGE_MAX_CHARS``."""
+
+    def __init__(self, message=""):
+        text = str(message)
+        if len(text) > MESSAGE_MAX_CHARS:
+            text = text[: MESSAGE_MAX_CHARS - 1] + "…"
+        super().__init__(text)
+
+
+def _problems_message(problems: list[str]) -> str:
+    """The first ``PROBLEMS_SHOWN`` problems, and how many more there are."""
+    shown = " ".join(problems[:PROBLEMS_SHOWN])
+    if len(problems) > PROBLEMS_SHOWN:
+        shown += " " + _("(and %(n)d more problems with the columns)") % {
+            "n": len(problems) - PROBLEMS_SHOWN
+        }
+    return shown
 
 
 def _open_job_file(job):
@@ -421,9 +445,9 @@ class ImportKind:
                 continue
             name = names.get(_fold_header(str(cell)))
             if name is None:
-                problems.append(_("Unknown column %(header)s.") % {"header": cell})
+                problems.append(_("Unknown column %(header)s.") % {"header": str(cell)[:100]})
             elif name in written:
-                problems.append(_("Column %(header)s appears twice.") % {"header": cell})
+                problems.append(_("Column %(header)s appears twice.") % {"header": str(cell)[:100]})
             else:
                 positions[index] = name
                 written[name] = str(cell).strip()
@@ -494,8 +518,80 @@ def _fold_header(text: str) -> str:
 # Reading and validating
 
 
+_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"[A-Z]+\d+:?[A-Z]*(\d*)\"")
+_ROW_START = re.compile(rb"<(?:\w+:)?row[\s>/]")
+_SHEET_TARGET = re.compile(rb"<(?:\w+:)?sheet\b[^>]*?\br:id=\"([^\"]+)\"")
+_SCAN_CHUNK = 1024 * 1024
+
+
+def _first_sheet_member(archive: zipfile.ZipFile) -> str | None:
+    """The archive member of the workbook's first sheet (the one ``read_sheet`` reads)."""
+    try:
+        workbook = archive.read("xl/workbook.xml")
+        rels = archive.read("xl/_rels/workbook.xml.rels")
+    except KeyError:
+        return None
+    match = _SHEET_TARGET.search(workbook)
+    if match is None:
+        return None
+    rel_id = re.escape(match.group(1))
+    for rel in re.finditer(rb"<(?:\w+:)?Relationship\b[^>]*>", rels):
+        if re.search(rb"\bId=\"" + rel_id + rb"\"", rel.group()):
+            target = re.search(rb"\bTarget=\"([^\"]+)\"", rel.group())
+            if target is None:
+                return None
+            path = target.group(1).decode()
+            return path.lstrip("/") if path.startswith("/") else f"xl/{path}"
+    return None
+
+
+def check_row_count(source, limit: int) -> None:
+    """Refuse a sheet with more than ``limit`` data rows before anything parses it: first by
+    the row count its ``<dimension>`` states, then, since that is written by whoever made the
+    file, by counting ``<row>`` elements while streaming the sheet's XML, stopping as soon as
+    the count passes the cap. Memory stays at one chunk (docs/security.md, finding P6)."""
+    too_many = ImportFailed(
+        _("The sheet has more than %(max)d rows; at most %(max)d can be imported at once.")
+        % {"max": limit}
+    )
+    try:
+        archive = zipfile.ZipFile(source)
+    except (zipfile.BadZipFile, OSError):
+        return  # not a zip: calamine says what is wrong with it
+    with archive:
+        member = _first_sheet_member(archive)
+        if member is None or member not in archive.NameToInfo:
+            return
+        with archive.open(member) as stream:
+            head = stream.read(_SCAN_CHUNK)
+            dimension = _DIMENSION.search(head)
+            if dimension and dimension.group(1) and int(dimension.group(1)) - 1 > limit:
+                raise too_many
+            # The header is row 1; blank rows are not counted later, so allow for a few.
+            rows, tail, buffer = 0, b"", head
+            while buffer:
+                data = tail + buffer
+                keep = 16  # a match may straddle chunks: the last bytes are looked at again
+                rows += sum(1 for m in _ROW_START.finditer(data) if m.start() < len(data) - keep)
+                if rows - 1 > limit:
+                    raise too_many
+                tail = data[-keep:]
+                buffer = stream.read(_SCAN_CHUNK)
+            rows += len(_ROW_START.findall(tail))
+            if rows - 1 > limit:
+                raise too_many
+
+
 def read_sheet(source) -> list[list]:
-    """All rows of the first sheet (row 1 first, empty leading rows kept so numbers match)."""
+    """All rows of the first sheet (row 1 first, empty leading rows kept so numbers match).
+    A sheet over ``UPLOAD_MAX_ROWS`` is refused before it is parsed (``check_row_count``)."""
+    limit = getattr(settings, "UPLOAD_MAX_ROWS", 50_000)
+    if isinstance(source, str | Path):
+        with open(source, "rb") as handle:
+            check_row_count(handle, limit)
+    else:
+        source.seek(0)
+        check_row_count(source, limit)
     try:
         if isinstance(source, str | Path):
             workbook = CalamineWorkbook.from_path(str(source))
@@ -516,7 +612,7 @@ def validate(kind: ImportKind, source, *, user=None, rows: list[list] | None = N
         raise ImportFailed(_("The sheet is empty."))
     positions, written, problems = kind.header_map(rows[0])
     if problems:
-        raise ImportFailed(" ".join(problems))
+        raise ImportFailed(_problems_message(problems))
     data_rows = [
         (number, cells)
         for number, cells in enumerate(rows[1:], start=2)
