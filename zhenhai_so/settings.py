@@ -270,6 +270,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
     {"NAME": "zhenhai_so.validators.CharacterClassValidator"},
+    {
+        "NAME": "zhenhai_so.validators.PortalPasswordValidator",
+        "OPTIONS": {"min_length": 10, "max_length": 128},
+    },
     {"NAME": "zhenhai_so.security.validators.PasswordHistoryValidator"},
 ]
 PASSWORD_HASHERS = env.list(
