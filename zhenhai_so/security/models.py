@@ -13,11 +13,20 @@ previous row's hash and its own content, so a raw edit in the database breaks th
 """
 
 import hashlib
+import hmac
 import json
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+
+def chain_key() -> bytes:
+    """The key of the audit hash chain: ``AUDIT_CHAIN_KEY``, else one derived from
+    ``SECRET_KEY`` (both live outside the database)."""
+    if settings.AUDIT_CHAIN_KEY:
+        return settings.AUDIT_CHAIN_KEY.encode()
+    return hmac.new(settings.SECRET_KEY.encode(), b"zhenhai audit chain", hashlib.sha256).digest()
 
 
 class EventKind(models.TextChoices):
@@ -111,7 +120,12 @@ class SecurityEvent(models.Model):
         return json.dumps(data, ensure_ascii=False, sort_keys=True).encode()
 
     def compute_hash(self) -> str:
-        return hashlib.sha256(self.previous_hash.encode() + b"\n" + self.content()).hexdigest()
+        """HMAC-SHA-256 of the previous hash and this row, under a key kept outside the database
+        (``AUDIT_CHAIN_KEY``): whoever can write the table cannot forge a row or re-hash the
+        chain after a rewrite."""
+        return hmac.new(
+            chain_key(), self.previous_hash.encode() + b"\n" + self.content(), hashlib.sha256
+        ).hexdigest()
 
 
 class AccountRequest(models.Model):
