@@ -3,7 +3,6 @@ state inside the transaction, in the request and in the task alike (docs/securit
 
 import threading
 
-import pytest
 from auditlog.models import LogEntry
 from django.db import connection
 from django.test import Client
@@ -12,6 +11,7 @@ from django.urls import reverse
 from registry.models import Organisation
 from tests.conftest import require_service
 from tests.imports.conftest import xlsx
+from tests.tasks.conftest import reference_restored  # noqa: F401  (a fixture)
 from zhenhai_so import jobs
 from zhenhai_so.models import ImportJob
 
@@ -54,8 +54,13 @@ def test_the_second_click_sees_already_imported_and_the_result_page(client_for, 
     assert Organisation.objects.count() == 1
 
 
-@pytest.mark.django_db(transaction=True)
-def test_two_simultaneous_confirmations_import_once_on_postgresql(staff, org_row, settings):
+def test_two_simultaneous_confirmations_import_once_on_postgresql(
+    reference_restored,  # noqa: F811  (requested first: it reloads after the flush)
+    transactional_db,
+    staff,
+    org_row,
+    settings,
+):
     if connection.vendor != "postgresql":
         require_service("PostgreSQL", f"tests run on {connection.vendor}; set DATABASE_URL")
     settings.LANGUAGE_CODE = "en"
