@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from registry.filters import township_choices
 from registry.models import Township
-from zhenhai_so.forms import PortalForm, PortalModelForm, bootstrapify
+from zhenhai_so.forms import CleanTextMixin, PortalForm, PortalModelForm, bootstrapify
 
 from .models import Milestone, QuarterlyIndicator
 
@@ -56,7 +56,7 @@ def _field_for(indicator: QuarterlyIndicator, label: str) -> forms.Field:
     return forms.CharField(label=label, required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class QuarterlyReportForm(forms.Form):
+class QuarterlyReportForm(CleanTextMixin, forms.Form):
     """The quarterly form, built from the plan's indicator rows: township-wide figures (each with an
     optional comment) and, for per-community indicators, one field per village / community.
 

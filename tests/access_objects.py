@@ -19,6 +19,8 @@ OBJECTS = {
     "users:reset_password": lambda o: {"pk": o.user.pk},
     "users:unlock": lambda o: {"pk": o.user.pk},
     "users:reset_2fa": lambda o: {"pk": o.user.pk},
+    "users:request_approve": lambda o: {"pk": o.account_request.pk},
+    "users:request_reject": lambda o: {"pk": o.account_request.pk},
     "registry:township_detail": lambda o: {"pk": o.township.pk},
     "registry:organisation_detail": lambda o: {"pk": o.organisation.pk},
     "registry:organisation_edit": lambda o: {"pk": o.organisation.pk},
@@ -96,6 +98,7 @@ def access_objects(township, township_user, staff):
         TrainingFactory,
     )
     from zhenhai_so.models import Download, ImportJob
+    from zhenhai_so.security.models import AccountRequest
 
     organisation = OrganisationFactory(township=township)
     from targets.models import Milestone, QuarterlyReport, Target
@@ -109,6 +112,13 @@ def access_objects(township, township_user, staff):
         ),
         township=township,
         user=township_user,
+        account_request=AccountRequest.objects.create(
+            action=AccountRequest.Action.RESET_PASSWORD,
+            account=township_user,
+            username=township_user.username,
+            role=township_user.role,
+            requested_by=staff,
+        ),
         organisation=organisation,
         list_entry=ListEntry.objects.create(
             organisation=organisation,

@@ -43,6 +43,12 @@ def _login_rate_limit_out_of_the_way(settings):
     settings.LOGIN_RATE_LIMIT = 1_000_000
 
 
+@pytest.fixture(autouse=True)
+def _audit_anchors_of_the_test(tmp_path, settings):
+    """Each test anchors the audit chain in a file of its own (zhenhai_so.security.services)."""
+    settings.AUDIT_ANCHOR_FILE = str(tmp_path / "audit-anchors.log")
+
+
 @pytest.fixture
 def townships(db):
     from registry.models import Township

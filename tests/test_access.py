@@ -58,6 +58,9 @@ ACCESS = {
     "users:reset_password": only(SYSADMIN, SECADMIN, status=405),
     "users:unlock": only(SYSADMIN, SECADMIN, status=405),
     "users:reset_2fa": only(SYSADMIN, SECADMIN, status=405),
+    "users:requests": only(SYSADMIN, SECADMIN),
+    "users:request_approve": only(SECADMIN, status=405),
+    "users:request_reject": only(SECADMIN, status=405),
     "two_factor_setup": everyone(200),
     "two_factor_verify": everyone(302),  # no authenticator yet: on to the setup page
     "two_factor_recovery_codes": everyone(200),

@@ -23,6 +23,12 @@ class DegradingRedisCache(RedisCache):
     RETRY_AFTER = 30.0
     _down_until = 0.0  # per process, shared by every instance: Redis is one server
 
+    @staticmethod
+    def is_down() -> bool:
+        """True while Redis is taken for unreachable (the rate limiter then counts in the
+        process, ``zhenhai_so.ratelimit``)."""
+        return time.monotonic() < DegradingRedisCache._down_until
+
     def _call(self, method: str, default, *args, **kwargs):
         if time.monotonic() < DegradingRedisCache._down_until:
             return default

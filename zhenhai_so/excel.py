@@ -1,12 +1,13 @@
 """Excel output shared by every list: write-only openpyxl, constant memory, safe cells.
 
 Text that a spreadsheet would read as a formula (starting with ``=``, ``+``, ``-``, ``@``, a tab or
-a carriage return) gets a leading apostrophe (OWASP "CSV injection"; SECURITY.md item 16).
+a carriage return) gets a leading apostrophe (OWASP "CSV injection"; ``docs/security.md``).
 Numbers, dates and booleans stay typed.
 """
 
 import datetime
 import itertools
+import re
 import tempfile
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
@@ -20,6 +21,10 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 _DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# What a worksheet cannot hold (openpyxl raises IllegalCharacterError for it, and XML 1.0 forbids
+# the non-characters): replaced, so text stored before it was refused still exports.
+_UNWRITABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+REPLACEMENT = "\ufffd"
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -33,10 +38,15 @@ def safe_cell_value(value):
         return value
     if isinstance(value, datetime.date):
         return value
-    text = str(value)
+    text = safe_text(value)
     if text.startswith(_DANGEROUS_PREFIXES):
         return "'" + text
     return text
+
+
+def safe_text(value) -> str:
+    """``value`` as text a sheet can hold: each character it cannot is replaced by U+FFFD."""
+    return _UNWRITABLE.sub(REPLACEMENT, str(value))
 
 
 # Column widths are measured on the header and the first rows (a write-only sheet takes its
@@ -74,7 +84,7 @@ def column_widths(headers: Sequence[str], rows: Sequence[Sequence]) -> list[floa
 def write_sheet(workbook: Workbook, title: str, headers: Sequence[str], rows: Iterable[Sequence]):
     """Add one write-only sheet with a bold, frozen header row and the given rows, its columns
     sized to the header and the first ``SIZED_ROWS`` rows."""
-    sheet = workbook.create_sheet(title=title[:31])
+    sheet = workbook.create_sheet(title=safe_text(title)[:31])
     rows = iter(rows)
     first = [[safe_cell_value(v) for v in row] for row in itertools.islice(rows, SIZED_ROWS)]
     for index, width in enumerate(column_widths([str(h) for h in headers], first), start=1):
@@ -83,7 +93,7 @@ def write_sheet(workbook: Workbook, title: str, headers: Sequence[str], rows: It
     bold = Font(bold=True)
     header_cells = []
     for header in headers:
-        cell = WriteOnlyCell(sheet, value=str(header))
+        cell = WriteOnlyCell(sheet, value=safe_text(header))
         cell.font = bold
         header_cells.append(cell)
     sheet.append(header_cells)

@@ -1,6 +1,6 @@
 from django import forms
-from django.contrib.auth import password_validation
 from django.contrib.auth.forms import PasswordChangeForm
+from django.core.exceptions import ValidationError
 from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import User
 from .roles import Role
+from .validators import validate_plain_text
 
 # A constant attribute, no user input: reviewed for bandit B308.
 SELECTED = mark_safe(" selected")  # nosec B308  # noqa: S308
@@ -67,16 +68,61 @@ def bootstrapify(form) -> None:
         widget.attrs["class"] = (widget.attrs.get("class", "") + " " + css).strip()
 
 
-class PortalForm(forms.Form):
+class CleanTextMixin:
+    """Every text a form accepts is free of control, direction and zero-width characters; line
+    breaks and tabs only in multi-line (``Textarea``) fields (docs/security.md, finding P2).
+
+    Checked after the form's own cleaning, so fields a form adds in ``__init__`` are covered
+    and a ``clean()`` that forgets ``super()`` cannot skip it."""
+
+    def full_clean(self):
+        super().full_clean()
+        if not self.is_bound or not hasattr(self, "cleaned_data"):
+            return
+        for name, field in self.fields.items():
+            value = self.cleaned_data.get(name)
+            if not isinstance(value, str) or not value:
+                continue
+            try:
+                validate_plain_text(value, multiline=isinstance(field.widget, forms.Textarea))
+            except ValidationError as error:
+                self.add_error(name, error)
+
+
+class PortalForm(CleanTextMixin, forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         bootstrapify(self)
 
 
-class PortalModelForm(forms.ModelForm):
+class PortalModelForm(CleanTextMixin, forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         bootstrapify(self)
+
+    def full_clean(self):
+        """An edit of a stored record that carries a ``version`` field must send the version it
+        was opened at: left out or blank, it is refused like a stale edit, never taken as "do
+        not check" (docs/security.md, finding P8)."""
+        super().full_clean()
+        if (
+            self.is_bound
+            and "version" in self.fields
+            and self.instance.pk is not None
+            and hasattr(self, "cleaned_data")
+            and "version" not in self.errors
+            and self.cleaned_data.get("version") is None
+        ):
+            self.add_error(
+                None,
+                ValidationError(
+                    _(
+                        "This change does not say which version of the record it was made on, "
+                        "so it was not saved. Open the record again and repeat the change."
+                    ),
+                    code="stale",
+                ),
+            )
 
 
 class _RoleTownshipMixin:
@@ -91,17 +137,8 @@ class _RoleTownshipMixin:
 
 
 class UserCreateForm(_RoleTownshipMixin, PortalModelForm):
-    password1 = forms.CharField(
-        label=_("Initial password"),
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text=password_validation.password_validators_help_text_html(),
-        strip=False,
-    )
-    password2 = forms.CharField(
-        label=_("Repeat the password"),
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        strip=False,
-    )
+    """A new account is a request a security administrator approves (docs/security.md, finding
+    P3); the approver receives its one-time password, so nobody chooses it here."""
 
     class Meta:
         model = User
@@ -116,21 +153,6 @@ class UserCreateForm(_RoleTownshipMixin, PortalModelForm):
                 code="duplicate",
             )
         return username
-
-    def clean(self):
-        cleaned = super().clean()
-        p1, p2 = cleaned.get("password1"), cleaned.get("password2")
-        if p1 and p2 and p1 != p2:
-            self.add_error("password2", _("The two passwords differ."))
-        elif p1:
-            probe = User(
-                username=cleaned.get("username", ""), full_name=cleaned.get("full_name", "")
-            )
-            try:
-                password_validation.validate_password(p1, probe)
-            except forms.ValidationError as error:
-                self.add_error("password1", error)
-        return cleaned
 
     def validate_unique(self):
         # The case-insensitive check in clean_username gives the clearer message.

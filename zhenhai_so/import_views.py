@@ -30,10 +30,10 @@ from .importing import (
     error_workbook,
     export_workbook,
     get_kind,
-    import_job_apply,
 )
 from .models import ImportJob, ImportPreviewRow
 from .pagination import paginate
+from .ratelimit import client_address
 from .uploads import check_xlsx_upload
 
 ERRORS_SHOWN = 200
@@ -66,12 +66,6 @@ def kind_permission_required(action: str):
 def get_job_for(request, kind: ImportKind, pk: int) -> ImportJob:
     """The user's own job of this kind; 404 for anyone else's."""
     return get_object_or_404(ImportJob.objects.owned_by(request.user), pk=pk, kind=kind.name)
-
-
-def _remote_addr(request) -> str | None:
-    # As auditlog's middleware reads it, so imported entries carry the same address.
-    forwarded = request.headers.get("X-Forwarded-For")
-    return forwarded.split(",")[0].strip() if forwarded else request.META.get("REMOTE_ADDR")
 
 
 class UploadForm(PortalForm):
@@ -107,7 +101,7 @@ def start(request, kind):
             user=request.user,
             kind=kind,
             uploaded_file=form.cleaned_data["file"],
-            remote_addr=_remote_addr(request),
+            remote_addr=client_address(request),
         )
         if job.state == ImportJob.State.FAILED:
             messages.error(request, job.message)
@@ -171,25 +165,22 @@ def job(request, kind, pk):
 @require_POST
 def apply(request, kind, pk):
     import_job = get_job_for(request, kind, pk)
-    if import_job.state != ImportJob.State.PREVIEWED:
-        messages.error(request, _("This import has already been run."))
-        return redirect("imports:job", kind=kind.name, pk=import_job.pk)
     form = ApplyForm(request.POST)
     form.is_valid()
-    if import_job.rows_total > background.background_rows():
-        import_job = background.import_job_queue_apply(
-            job=import_job,
-            skip_invalid=form.cleaned_data.get("skip_invalid", False),
-            remote_addr=_remote_addr(request),
-        )
-        background.message_queued(request, import_job)
-        return redirect("imports:job", kind=kind.name, pk=import_job.pk)
-    import_job = import_job_apply(
+    import_job = background.import_job_apply(
         job=import_job,
         skip_invalid=form.cleaned_data.get("skip_invalid", False),
-        remote_addr=_remote_addr(request),
+        remote_addr=client_address(request),
     )
-    if import_job.state == ImportJob.State.APPLIED:
+    if not import_job.confirmed:
+        # A second click, or a second tab: the job's page shows what became of the first.
+        if import_job.state == ImportJob.State.APPLIED:
+            messages.info(request, _("This file has already been imported."))
+        else:
+            messages.error(request, _("This import has already been run."))
+    elif import_job.state == ImportJob.State.APPLYING:
+        background.message_queued(request, import_job)
+    elif import_job.state == ImportJob.State.APPLIED:
         messages.success(
             request,
             _("Imported: %(new)d new, %(updated)d updated, %(unchanged)d unchanged.")

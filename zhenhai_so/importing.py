@@ -27,13 +27,13 @@ from __future__ import annotations
 
 import datetime
 import re
+import zipfile
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, ClassVar
 
-from auditlog.models import LogEntry
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.core.files.base import File
@@ -48,6 +48,7 @@ from .discovery import app_modules
 from .excel import export_response, new_workbook, write_sheet
 from .import_preview import clear_preview, store_preview
 from .models import ImportJob
+from .validators import find_forbidden_character, forbidden_character_message
 
 # ---------------------------------------------------------------------------------------------
 # The registry of kinds
@@ -99,8 +100,12 @@ def is_blank(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def parse_text(value, *, max_length: int | None = None, required: bool = False) -> str:
-    """Trimmed text; numbers typed into a text column come back without a trailing ``.0``."""
+def parse_text(
+    value, *, max_length: int | None = None, required: bool = False, multiline: bool = False
+) -> str:
+    """Trimmed text; numbers typed into a text column come back without a trailing ``.0``.
+    Control, direction and zero-width characters are refused (a cell's ``_x001B_`` arrives
+    here as the character itself); line breaks only in ``multiline`` columns."""
     if is_blank(value):
         if required:
             raise CellError(_("This column is required."))
@@ -118,6 +123,8 @@ def parse_text(value, *, max_length: int | None = None, required: bool = False) 
         raise CellError(
             _("At most %(max)d characters (this has %(n)d).") % {"max": max_length, "n": len(text)}
         )
+    if (char := find_forbidden_character(text, multiline=multiline)) is not None:
+        raise CellError(forbidden_character_message(char))
     return text
 
 
@@ -355,8 +362,31 @@ class ImportPlan:
         return not self.errors and not self.file_errors
 
 
+# A file-level message is stored on the job and shown on its page: kept short whatever the file
+# holds (a header of 16,000 unknown columns named them all; docs/security.md, finding P11).
+MESSAGE_MAX_CHARS = 1000
+PROBLEMS_SHOWN = 10
+
+
 class ImportFailed(Exception):
-    """The file cannot be imported at all (unreadable, wrong headers, a constraint violated)."""
+    """The file cannot be imported at all (unreadable, wrong headers, a constraint violated).
+    Its message is cut at ``MESSAGE_MAX_CHARS``."""
+
+    def __init__(self, message=""):
+        text = str(message)
+        if len(text) > MESSAGE_MAX_CHARS:
+            text = text[: MESSAGE_MAX_CHARS - 1] + "…"
+        super().__init__(text)
+
+
+def _problems_message(problems: list[str]) -> str:
+    """The first ``PROBLEMS_SHOWN`` problems, and how many more there are."""
+    shown = " ".join(problems[:PROBLEMS_SHOWN])
+    if len(problems) > PROBLEMS_SHOWN:
+        shown += " " + _("(and %(n)d more problems with the columns)") % {
+            "n": len(problems) - PROBLEMS_SHOWN
+        }
+    return shown
 
 
 def _open_job_file(job):
@@ -448,9 +478,9 @@ class ImportKind:
                 continue
             name = names.get(_fold_header(str(cell)))
             if name is None:
-                problems.append(_("Unknown column %(header)s.") % {"header": cell})
+                problems.append(_("Unknown column %(header)s.") % {"header": str(cell)[:100]})
             elif name in written:
-                problems.append(_("Column %(header)s appears twice.") % {"header": cell})
+                problems.append(_("Column %(header)s appears twice.") % {"header": str(cell)[:100]})
             else:
                 positions[index] = name
                 written[name] = str(cell).strip()
@@ -543,8 +573,80 @@ def _fold_header(text: str) -> str:
 # Reading and validating
 
 
+_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"[A-Z]+\d+:?[A-Z]*(\d*)\"")
+_ROW_START = re.compile(rb"<(?:\w+:)?row[\s>/]")
+_SHEET_TARGET = re.compile(rb"<(?:\w+:)?sheet\b[^>]*?\br:id=\"([^\"]+)\"")
+_SCAN_CHUNK = 1024 * 1024
+
+
+def _first_sheet_member(archive: zipfile.ZipFile) -> str | None:
+    """The archive member of the workbook's first sheet (the one ``read_sheet`` reads)."""
+    try:
+        workbook = archive.read("xl/workbook.xml")
+        rels = archive.read("xl/_rels/workbook.xml.rels")
+    except KeyError:
+        return None
+    match = _SHEET_TARGET.search(workbook)
+    if match is None:
+        return None
+    rel_id = re.escape(match.group(1))
+    for rel in re.finditer(rb"<(?:\w+:)?Relationship\b[^>]*>", rels):
+        if re.search(rb"\bId=\"" + rel_id + rb"\"", rel.group()):
+            target = re.search(rb"\bTarget=\"([^\"]+)\"", rel.group())
+            if target is None:
+                return None
+            path = target.group(1).decode()
+            return path.lstrip("/") if path.startswith("/") else f"xl/{path}"
+    return None
+
+
+def check_row_count(source, limit: int) -> None:
+    """Refuse a sheet with more than ``limit`` data rows before anything parses it: first by
+    the row count its ``<dimension>`` states, then, since that is written by whoever made the
+    file, by counting ``<row>`` elements while streaming the sheet's XML, stopping as soon as
+    the count passes the cap. Memory stays at one chunk (docs/security.md, finding P6)."""
+    too_many = ImportFailed(
+        _("The sheet has more than %(max)d rows; at most %(max)d can be imported at once.")
+        % {"max": limit}
+    )
+    try:
+        archive = zipfile.ZipFile(source)
+    except (zipfile.BadZipFile, OSError):
+        return  # not a zip: calamine says what is wrong with it
+    with archive:
+        member = _first_sheet_member(archive)
+        if member is None or member not in archive.NameToInfo:
+            return
+        with archive.open(member) as stream:
+            head = stream.read(_SCAN_CHUNK)
+            dimension = _DIMENSION.search(head)
+            if dimension and dimension.group(1) and int(dimension.group(1)) - 1 > limit:
+                raise too_many
+            # The header is row 1; blank rows are not counted later, so allow for a few.
+            rows, tail, buffer = 0, b"", head
+            while buffer:
+                data = tail + buffer
+                keep = 16  # a match may straddle chunks: the last bytes are looked at again
+                rows += sum(1 for m in _ROW_START.finditer(data) if m.start() < len(data) - keep)
+                if rows - 1 > limit:
+                    raise too_many
+                tail = data[-keep:]
+                buffer = stream.read(_SCAN_CHUNK)
+            rows += len(_ROW_START.findall(tail))
+            if rows - 1 > limit:
+                raise too_many
+
+
 def read_sheet(source) -> list[list]:
-    """All rows of the first sheet (row 1 first, empty leading rows kept so numbers match)."""
+    """All rows of the first sheet (row 1 first, empty leading rows kept so numbers match).
+    A sheet over ``UPLOAD_MAX_ROWS`` is refused before it is parsed (``check_row_count``)."""
+    limit = getattr(settings, "UPLOAD_MAX_ROWS", 50_000)
+    if isinstance(source, str | Path):
+        with open(source, "rb") as handle:
+            check_row_count(handle, limit)
+    else:
+        source.seek(0)
+        check_row_count(source, limit)
     try:
         if isinstance(source, str | Path):
             workbook = CalamineWorkbook.from_path(str(source))
@@ -565,7 +667,7 @@ def validate(kind: ImportKind, source, *, user=None, rows: list[list] | None = N
         raise ImportFailed(_("The sheet is empty."))
     positions, written, problems = kind.header_map(rows[0])
     if problems:
-        raise ImportFailed(" ".join(problems))
+        raise ImportFailed(_problems_message(problems))
     plan.ignored_columns = kind.read_only_headers(rows[0])
     data_rows = [
         (number, cells)
@@ -806,45 +908,5 @@ def import_job_preview(*, job: ImportJob) -> ImportJob:
         job.counts, job.errors = plan.counts, [e.as_list() for e in plan.errors]
         job.rows_total, job.message = plan.rows_total, ""
         store_preview(job=job, plan=plan)
-    job.save()
-    return job
-
-
-def import_job_apply(
-    *, job: ImportJob, skip_invalid: bool = False, remote_addr: str | None = None
-) -> ImportJob:
-    """Validate the stored file again (the register may have changed since the preview) and
-    write it all or nothing, or the valid rows with ``skip_invalid``; record the outcome on the
-    job and, for the audit trail (SECURITY.md item 11), one log entry for the import itself.
-
-    Runs the same from a view or, for large files, from a Celery task given the job's id."""
-    kind = get_kind(job.kind)
-    job.skip_invalid = skip_invalid
-    try:
-        with _open_job_file(job) as handle:
-            plan = validate(kind, handle, user=job.user)
-        if not plan.is_valid and not skip_invalid:
-            job.state = ImportJob.State.PREVIEWED
-            job.message = _("Some rows are invalid, so nothing was saved.")
-        else:
-            with transaction.atomic():
-                if plan.new or plan.updated:
-                    kind.apply(plan, user=job.user, remote_addr=remote_addr)
-                job.state, job.applied_at, job.message = ImportJob.State.APPLIED, timezone.now(), ""
-                job.rows_done = plan.rows_total
-                job.counts, job.errors = plan.counts, [e.as_list() for e in plan.errors]
-                job.save()
-                LogEntry.objects.log_create(
-                    job,
-                    action=LogEntry.Action.UPDATE,
-                    changes={"state": [ImportJob.State.PREVIEWED, ImportJob.State.APPLIED]},
-                    actor=job.user,
-                    remote_addr=remote_addr,
-                    additional_data={"kind": job.kind, **plan.counts},
-                )
-            return job
-        job.counts, job.errors = plan.counts, [e.as_list() for e in plan.errors]
-    except ImportFailed as error:
-        job.state, job.message = ImportJob.State.FAILED, str(error)
     job.save()
     return job

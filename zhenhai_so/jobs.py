@@ -38,7 +38,15 @@ from django.utils.translation import gettext as _
 
 from .excel import new_workbook, write_sheet
 from .import_preview import store_preview
-from .importing import ImportFailed, ImportKind, get_kind, import_job_preview, read_sheet, validate
+from .importing import (
+    ImportFailed,
+    ImportKind,
+    _open_job_file,
+    get_kind,
+    import_job_preview,
+    read_sheet,
+    validate,
+)
 from .models import DOWNLOAD_DAYS, Download, ImportJob, Notification, TaskRun, User
 from .notifications import notify
 
@@ -338,42 +346,58 @@ def import_job_run_preview(*, job_id: int) -> ImportJob | None:
     return job
 
 
-@transaction.atomic
-def import_job_queue_apply(
+def import_job_apply(
     *, job: ImportJob, skip_invalid: bool, remote_addr: str | None = None
 ) -> ImportJob:
-    """Confirm a large import: previewed → applying, written by the apply task."""
+    """Confirm an import: the one lifecycle of every web import, small or large.
+
+    The job row is locked (``select_for_update``) and its state re-checked inside the
+    transaction, so of two simultaneous confirmations (a double-click) exactly one moves the job
+    previewed → applying; the other gets the job as it is and writes nothing (``job.confirmed``
+    is False then). Up to ``background_rows()`` rows the write runs at once in this request,
+    above it in the apply task; both run :func:`import_job_run_apply`, which takes the lock
+    again before it writes."""
     from .tasks import apply_import
 
-    job = ImportJob.objects.select_for_update().get(pk=job.pk)
-    if job.state != ImportJob.State.PREVIEWED:
-        raise ValueError("only a previewed import can be confirmed")
-    job.state, job.skip_invalid, job.remote_addr = (
-        ImportJob.State.APPLYING,
-        skip_invalid,
-        remote_addr,
-    )
-    job.queued_at, job.rows_done, job.message = timezone.now(), 0, ""
-    job.full_clean()
-    job.save()
-    enqueue_on_commit(apply_import, job)
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().get(pk=job.pk)
+        if job.state != ImportJob.State.PREVIEWED:
+            job.confirmed = False
+            return job
+        job.state, job.skip_invalid, job.remote_addr = (
+            ImportJob.State.APPLYING,
+            skip_invalid,
+            remote_addr,
+        )
+        job.queued_at, job.rows_done, job.message = timezone.now(), 0, ""
+        job.full_clean()
+        job.save()
+        in_background = job.rows_total > background_rows()
+        if in_background:
+            enqueue_on_commit(apply_import, job)
+    if not in_background:
+        # A request that dies here leaves the job applying with ``queued_at`` set: the sweeper
+        # hands it to a task, which writes it once.
+        job = import_job_run_apply(job_id=job.pk, notify_user=False) or job
+    job.confirmed = True
     return job
 
 
-def import_job_run_apply(*, job_id: int) -> ImportJob | None:
-    """Write a confirmed large import (the apply task), as ``importing.import_job_apply`` does
-    for small ones: the file is validated again with progress, then the records, the job's
-    *applied* state and the audit entry are written in **one transaction** under a lock on the
-    job. A worker killed halfway therefore leaves nothing written and the job *applying*, so
-    the task runs again from the start; a second run of a finished job sees *applied* and
-    returns (all or nothing, exactly once)."""
+def import_job_run_apply(*, job_id: int, notify_user: bool = True) -> ImportJob | None:
+    """Write a confirmed import (the apply task, or the request for a small file): the file is
+    validated again (the register may have changed since the preview) with progress, then the
+    records, the job's *applied* state and the audit entry are written in **one transaction**
+    under a lock on the job whose state is checked again there. A worker killed halfway
+    therefore leaves nothing written and the job *applying*, so the task runs again from the
+    start; a second run of a finished job sees *applied* and returns (all or nothing, exactly
+    once)."""
     job = ImportJob.objects.filter(pk=job_id, state=ImportJob.State.APPLYING).first()
     if job is None:
         return None
     real_kind = get_kind(job.kind)
     kind = _CountingKind(real_kind, _progress_writer(ImportJob, job.pk, job.rows_total))
     try:
-        with job.file.open("rb") as handle:
+        with _open_job_file(job) as handle:
             plan = validate(kind, handle, user=job.user)
         with transaction.atomic():
             job = ImportJob.objects.select_for_update().get(pk=job_id)
@@ -399,14 +423,15 @@ def import_job_run_apply(*, job_id: int) -> ImportJob | None:
                 additional_data={"kind": job.kind, **plan.counts},
             )
     except ImportFailed as error:
-        import_job_fail(job_id=job_id, error=str(error))
+        import_job_fail(job_id=job_id, error=str(error), notify_user=notify_user)
         return ImportJob.objects.get(pk=job_id)
-    _tell_import_user(job, _("Your import has been saved: %(name)s"))
+    if notify_user:
+        _tell_import_user(job, _("Your import has been saved: %(name)s"))
     return job
 
 
 @transaction.atomic
-def import_job_fail(*, job_id: int, error: str) -> None:
+def import_job_fail(*, job_id: int, error: str, notify_user: bool = True) -> None:
     """An import task gave up: the job fails with the reason shown on its page, and the user
     is told. A job already applied stays applied."""
     job = ImportJob.objects.select_for_update().filter(pk=job_id).first()
@@ -417,7 +442,8 @@ def import_job_fail(*, job_id: int, error: str) -> None:
         "error": error[:500]
     }
     job.save()
-    _tell_import_user(job, _("Your import failed: %(name)s"), body=job.message)
+    if notify_user:
+        _tell_import_user(job, _("Your import failed: %(name)s"), body=job.message)
 
 
 def _tell_import_user(job: ImportJob, title: str, body: str = "") -> None:

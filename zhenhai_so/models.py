@@ -97,8 +97,8 @@ class ImportJob(models.Model):
     """One uploaded import workbook and what became of it (``zhenhai_so.importing``).
 
     uploaded → previewed → applied | failed. ``counts``, ``errors`` and ``rows_done`` are written
-    by the service that runs the import, so a Celery task can run ``import_job_apply`` on a large
-    file later and a page can poll ``rows_done`` / ``rows_total`` for a progress bar.
+    by ``jobs.import_job_run_apply`` (in the request for a small file, in a Celery task for a
+    large one), so a page can poll ``rows_done`` / ``rows_total`` for a progress bar.
 
     A large file (``zhenhai_so.jobs``) waits in *uploaded* for its check and in *applying* for its
     write, each run by a task; ``queued_at`` is when it was last handed to the broker, so the

@@ -68,6 +68,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before CommonMiddleware, whose refusal of a bad Host (400) would otherwise leave without
+    # these two headers (docs/security.md, finding P12).
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "zhenhai_so.security.middleware.SessionRenewalMiddleware",
@@ -78,14 +82,13 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
     "zhenhai_so.security.middleware.AbsoluteSessionLifetimeMiddleware",
     "zhenhai_so.security.middleware.TwoFactorRequiredMiddleware",
     "zhenhai_so.middleware.PasswordChangeRequiredMiddleware",
     "zhenhai_so.security.middleware.SecurityEventMiddleware",
+    "zhenhai_so.security.middleware.NoStoreMiddleware",
     "zhenhai_so.security.middleware.LoginRateLimitMiddleware",
-    "auditlog.middleware.AuditlogMiddleware",
+    "zhenhai_so.middleware.AuditlogMiddleware",
     # Axes must come last: it turns a locked-out login into its own response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -237,6 +240,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "zhenhai_so.security.tasks.disable_idle_accounts",
         "schedule": crontab(hour=2, minute=0),
     },
+    "security-anchor-audit-chain": {
+        "task": "zhenhai_so.security.tasks.anchor_audit_chain",
+        "schedule": crontab(hour=2, minute=10),
+    },
     "security-verify-audit-chain": {
         "task": "zhenhai_so.security.tasks.verify_audit_chain",
         "schedule": crontab(hour=2, minute=15),
@@ -268,6 +275,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
     {"NAME": "zhenhai_so.validators.CharacterClassValidator"},
+    {
+        "NAME": "zhenhai_so.validators.PortalPasswordValidator",
+        "OPTIONS": {"min_length": 10, "max_length": 128},
+    },
     {"NAME": "zhenhai_so.security.validators.PasswordHistoryValidator"},
 ]
 PASSWORD_HASHERS = env.list(
@@ -284,7 +295,11 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_USERNAME_CALLABLE = "zhenhai_so.auth.axes_username"
-AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+# Trusted reverse proxies in front of the portal (0: none, forwarded headers are ignored). The
+# one client-address function (zhenhai_so.ratelimit.client_address) serves axes, the rate limits
+# and the audit trail.
+PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "zhenhai_so.ratelimit.client_address"
 
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=30 * 60)
 # An active session is saved (its idle limit renewed) at most once a minute, not on every request
@@ -305,13 +320,24 @@ OTP_REQUIRED_ROLES = env.list(
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Zhenhai SO portal")
 ACCOUNT_IDLE_DAYS = env.int("ACCOUNT_IDLE_DAYS", default=90)
 AUDIT_RETENTION_DAYS = 190
+# The security event log's hash chain is an HMAC under this key, kept outside the database (env or
+# AUDIT_CHAIN_KEY_FILE); unset, a key derived from SECRET_KEY (so rotating SECRET_KEY then breaks
+# the chain: set this in production). See docs/security.md, finding P5.
+AUDIT_CHAIN_KEY = env_secret("AUDIT_CHAIN_KEY", default="") or ""
+# The newest hash and the count, appended daily (beat) to a file the database user cannot change.
+AUDIT_ANCHOR_FILE = env.str(
+    "AUDIT_ANCHOR_FILE", default=str(BASE_DIR / "var" / "audit-anchors.log")
+)
 
 # --- Transport security: on unless explicitly relaxed (make run relaxes it for plain HTTP).
 SECURE_COOKIES = env.bool("SECURE_COOKIES", default=not DEBUG)
 SESSION_COOKIE_SECURE = SECURE_COOKIES
 CSRF_COOKIE_SECURE = SECURE_COOKIES
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The container's health check asks over plain HTTP from inside.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Only a trusted proxy may say the request came over HTTPS; without one the header is the client's.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if PROXY_COUNT else None
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = False

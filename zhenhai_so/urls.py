@@ -16,6 +16,17 @@ user_patterns = (
         path("<int:pk>/reset-password/", views.user_reset_password, name="reset_password"),
         path("<int:pk>/unlock/", security_views.user_unlock, name="unlock"),
         path("<int:pk>/reset-two-factor/", security_views.user_two_factor_reset, name="reset_2fa"),
+        path("requests/", security_views.account_request_list, name="requests"),
+        path(
+            "requests/<int:pk>/approve/",
+            security_views.account_request_approve,
+            name="request_approve",
+        ),
+        path(
+            "requests/<int:pk>/reject/",
+            security_views.account_request_reject,
+            name="request_reject",
+        ),
     ],
     "users",
 )

@@ -4,6 +4,7 @@ from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_not_required, permission_required
 from django.contrib.auth.views import PasswordChangeView
 from django.db.models import Q
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse, reverse_lazy
 from django.utils.translation import gettext as _
@@ -17,6 +18,8 @@ from .forms import PortalPasswordChangeForm, UserCreateForm, UserUpdateForm
 from .models import User
 from .pagination import paginate, querystring_without_page
 from .roles import Role
+from .security import accounts
+from .security.models import AccountRequest
 
 # Where each role lands after login, first URL that exists wins (apps add theirs as they land).
 ROLE_HOME = {
@@ -95,22 +98,35 @@ def user_list(request):
     )
 
 
+def _requested(request, account_request) -> HttpResponse:
+    messages.info(
+        request,
+        _("Requested: %(request)s. A security administrator must approve it.")
+        % {"request": account_request},
+    )
+    return redirect("users:requests")
+
+
 @permission_required("zhenhai_so.manage_users", raise_exception=True)
 def user_create(request):
+    """Asks for a new account (docs/security.md, finding P3): created when approved."""
     form = UserCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        user = services.user_create(
-            username=data["username"],
+        account_request = accounts.account_request_create(
+            request=request,
+            requested_by=request.user,
+            action=AccountRequest.Action.CREATE,
             role=data["role"],
-            township=data["township"],
-            full_name=data["full_name"],
-            email=data["email"],
-            phone=data["phone"],
-            password=data["password1"],
+            username=data["username"],
+            payload={
+                "full_name": data["full_name"],
+                "email": data["email"],
+                "phone": data["phone"],
+                "township_id": data["township"].pk if data["township"] else None,
+            },
         )
-        messages.success(request, _("User %(name)s created.") % {"name": user.username})
-        return redirect("users:list")
+        return _requested(request, account_request)
     return render(request, "zhenhai_so/user_form.html", {"form": form, "creating": True})
 
 
@@ -122,6 +138,24 @@ def user_edit(request, pk):
         data = form.cleaned_data
         if user == request.user and data["role"] != user.role:
             form.add_error("role", _("You cannot change your own role."))
+        elif accounts.change_needs_approval(
+            account=User.objects.get(pk=user.pk), role=data["role"], is_active=data["is_active"]
+        ):
+            account_request = accounts.account_request_create(
+                request=request,
+                requested_by=request.user,
+                action=AccountRequest.Action.CHANGE,
+                role=data["role"],
+                account=user,
+                payload={
+                    "full_name": data["full_name"],
+                    "email": data["email"],
+                    "phone": data["phone"],
+                    "township_id": data["township"].pk if data["township"] else None,
+                    "is_active": data["is_active"],
+                },
+            )
+            return _requested(request, account_request)
         else:
             services.user_update(user=user, **data)
             messages.success(request, _("User %(name)s saved.") % {"name": user.username})
@@ -132,11 +166,16 @@ def user_edit(request, pk):
 @permission_required("zhenhai_so.manage_users", raise_exception=True)
 @require_POST
 def user_reset_password(request, pk):
+    """Asks for a one-time password for the account; the approver receives it."""
     user = get_object_or_404(User, pk=pk)
-    password = services.user_reset_password(user=user)
-    return render(
-        request, "zhenhai_so/user_password_reset.html", {"account": user, "password": password}
+    account_request = accounts.account_request_create(
+        request=request,
+        requested_by=request.user,
+        action=AccountRequest.Action.RESET_PASSWORD,
+        role=user.role,
+        account=user,
     )
+    return _requested(request, account_request)
 
 
 AUDIT_EXPORT_HEADERS = ["时间", "用户", "操作", "对象类型", "对象", "来源地址", "变更内容"]

@@ -1,9 +1,9 @@
-"""The public pages' rate limit: per client address, a fixed window, 429 with Retry-After."""
+"""The public pages' rate limit: per client address, a token bucket, 429 with Retry-After."""
 
 import pytest
 from django.urls import reverse
 
-from disclosure.ratelimit import client_address
+from zhenhai_so.ratelimit import client_address
 
 pytestmark = pytest.mark.django_db
 
@@ -33,14 +33,17 @@ def test_another_address_keeps_its_own_budget(client, limit_of_three):
     assert client.get(url, REMOTE_ADDR="203.0.113.6").status_code == 200
 
 
-def test_the_budget_comes_back_in_the_next_window(client, limit_of_three, time_machine):
+def test_the_budget_comes_back_as_the_bucket_refills(client, limit_of_three, time_machine):
     url = reverse("disclosure:search")
     time_machine.move_to("2020-09-01 10:00:05+08:00", tick=False)
     for _ in range(3):
         client.get(url)
-    assert client.get(url).status_code == 429
-    time_machine.move_to("2020-09-01 10:01:01+08:00", tick=False)
+    refused = client.get(url)
+    assert refused.status_code == 429
+    assert refused["Retry-After"] == "20"  # three tokens a minute: one back every 20 s
+    time_machine.move_to("2020-09-01 10:00:26+08:00", tick=False)
     assert client.get(url).status_code == 200
+    assert client.get(url).status_code == 429
 
 
 def test_signed_in_users_are_not_counted(client, limit_of_three, leader):
@@ -50,11 +53,11 @@ def test_signed_in_users_are_not_counted(client, limit_of_three, leader):
 
 
 def test_behind_proxies_the_address_is_the_one_the_trusted_proxy_saw(rf, settings):
-    settings.AXES_IPWARE_PROXY_COUNT = 1
+    settings.PROXY_COUNT = 1
     request = rf.get("/", HTTP_X_FORWARDED_FOR="6.6.6.6, 198.51.100.7", REMOTE_ADDR="10.0.0.2")
     # The client may forge the first entry; the proxy appended the last one.
     assert client_address(request) == "198.51.100.7"
-    settings.AXES_IPWARE_PROXY_COUNT = 0
+    settings.PROXY_COUNT = 0
     assert client_address(request) == "10.0.0.2"
 
 

@@ -13,7 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.conftest import require_service
-from tests.factories import TEST_PASSWORD
+from tests.factories import TEST_PASSWORD, make_user
+from zhenhai_so.roles import Role
 from zhenhai_so.security.models import EventKind, SecurityEvent
 from zhenhai_so.security.services import record_event, verify_chain
 
@@ -88,9 +89,17 @@ def test_a_role_change_is_recorded_with_the_administrator_and_address(
         REMOTE_ADDR=ADDRESS,
     )
     assert response.status_code == 302, response.content
+    from zhenhai_so.security.models import AccountRequest
+
+    approver = make_user("sec_admin_x", Role.SECURITY_ADMIN)
+    client.force_login(approver)
+    client.post(
+        reverse("users:request_approve", args=[AccountRequest.objects.get().pk]),
+        REMOTE_ADDR=ADDRESS,
+    )
     event = only_event(kind=EventKind.ROLE_CHANGE)
     assert (event.user, event.object_id, event.address) == (
-        sysadmin,
+        approver,
         str(township_user.pk),
         ADDRESS,
     )
@@ -112,8 +121,15 @@ def test_password_change_and_reset_are_recorded(client, staff, sysadmin):
     assert (event.user, event.object_id, event.address) == (staff, str(staff.pk), ADDRESS)
     client.force_login(sysadmin)
     client.post(reverse("users:reset_password", args=[staff.pk]), REMOTE_ADDR=ADDRESS)
+    from zhenhai_so.security.models import AccountRequest
+
+    client.force_login(make_user("sec_admin_x", Role.SECURITY_ADMIN))
+    client.post(
+        reverse("users:request_approve", args=[AccountRequest.objects.get().pk]),
+        REMOTE_ADDR=ADDRESS,
+    )
     event = only_event(kind=EventKind.PASSWORD_RESET)
-    assert (event.user, event.object_id) == (sysadmin, str(staff.pk))
+    assert (event.username, event.object_id) == ("sec_admin_x", str(staff.pk))
 
 
 def test_record_event_for_an_export_names_the_object_and_detail(rf, staff, township):

@@ -283,22 +283,23 @@ def test_sign_in_attempts_are_rate_limited_per_address(client, settings):
         data = {"username": name, "password": "x"}
         return client.post(url, data, REMOTE_ADDR=address)
 
-    # Frozen mid-window, so the fixed window cannot roll over between the attempts.
+    # Frozen, so the bucket does not refill between the attempts.
     with time_machine.travel(
         datetime.datetime(2026, 1, 5, 9, 0, 20, tzinfo=datetime.UTC), tick=False
     ):
         statuses = [attempt(first, f"user{i}").status_code for i in range(5)]
         assert statuses == [200, 200, 200, 429, 429]
         refused = attempt(first)
-        assert refused["Retry-After"] == "40"
+        assert refused["Retry-After"] == "20"  # a token bucket: 3 a minute, one back every 20 s
         assert "<h1" in refused.content.decode()
         # Another address is not affected, and the page itself (GET) is never refused.
         assert attempt(second).status_code == 200
         assert client.get(url, REMOTE_ADDR=first).status_code == 200
-    # The next window starts afresh.
+    # The bucket refills: one attempt 20 s later.
     with time_machine.travel(
-        datetime.datetime(2026, 1, 5, 9, 1, 5, tzinfo=datetime.UTC), tick=False
+        datetime.datetime(2026, 1, 5, 9, 0, 41, tzinfo=datetime.UTC), tick=False
     ):
         assert attempt(first).status_code == 200
+        assert attempt(first).status_code == 429
     refusals = SecurityEvent.objects.filter(kind=EventKind.LOGIN_FAILED, detail__contains="rate")
-    assert refusals.count() == 1  # the first refusal of the window only
+    assert refusals.count() == 2  # the first refusal of each run of refusals only

@@ -81,7 +81,7 @@ def test_running_the_apply_task_twice_writes_once(upload, staff, monkeypatch):
     job = upload(THRESHOLD + 2)
     job.refresh_from_db()
     monkeypatch.setattr(jobs, "enqueue_on_commit", lambda task, job: None)
-    jobs.import_job_queue_apply(job=job, skip_invalid=False)
+    jobs.import_job_apply(job=job, skip_invalid=False)
     first = jobs.import_job_run_apply(job_id=job.pk)
     assert first.state == ImportJob.State.APPLIED
     assert jobs.import_job_run_apply(job_id=job.pk) is None  # sees applied, returns
@@ -112,11 +112,11 @@ def test_invalid_rows_block_the_task_too(client_for, staff, org_row, monkeypatch
     jobs.import_job_run_preview(job_id=job.pk)
     job.refresh_from_db()
     assert job.counts["invalid"] == 1
-    jobs.import_job_queue_apply(job=job, skip_invalid=False)
+    jobs.import_job_apply(job=job, skip_invalid=False)
     job = jobs.import_job_run_apply(job_id=job.pk)
     assert job.state == ImportJob.State.PREVIEWED
     assert not Organisation.objects.exists()
-    jobs.import_job_queue_apply(job=job, skip_invalid=True)
+    jobs.import_job_apply(job=job, skip_invalid=True)
     job = jobs.import_job_run_apply(job_id=job.pk)
     assert job.state == ImportJob.State.APPLIED
     assert Organisation.objects.count() == THRESHOLD + 1
@@ -127,13 +127,13 @@ def test_a_task_that_gives_up_leaves_a_visible_error(
 ):
     job = upload(THRESHOLD + 2)
     job.refresh_from_db()
-    # The uploaded file vanished from the disk: OSError, retried, then given up.
+    # The uploaded file vanished from the disk: the job fails with the reason.
     job.file.delete(save=False)
     with django_capture_on_commit_callbacks(execute=True):
         client_for(staff).post(_job_url(job, "imports:apply"))
     job.refresh_from_db()
     assert job.state == ImportJob.State.FAILED
-    assert "No such file" in job.message
+    assert "上传的文件已不再保存" in job.message  # the upload is gone: upload it again
     page = client_for(staff).get(_job_url(job))
     assert b'data-testid="job-message"' in page.content
     assert Notification.objects.filter(user=staff, title__contains=job.original_name).exists()

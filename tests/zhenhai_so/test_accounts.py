@@ -147,7 +147,9 @@ def test_password_rules(password, ok):
         assert ok
 
 
-def test_admin_creates_a_township_user(client, sysadmin, township):
+def test_admin_asks_for_a_township_user_and_a_security_admin_creates_it(
+    client, sysadmin, secadmin, township
+):
     client.force_login(sysadmin)
     response = client.post(
         reverse("users:create"),
@@ -158,11 +160,14 @@ def test_admin_creates_a_township_user(client, sysadmin, township):
             "township": township.pk,
             "email": "",
             "phone": "",
-            "password1": "Another-Pass-42",
-            "password2": "Another-Pass-42",
         },
     )
     assert response.status_code == 302
+    assert not User.objects.filter(username="xiepu2").exists()  # a request, approved below
+    from zhenhai_so.security.models import AccountRequest
+
+    client.force_login(secadmin)
+    client.post(reverse("users:request_approve", args=[AccountRequest.objects.get().pk]))
     user = User.objects.get(username="xiepu2")
     assert user.township == township and user.must_change_password
     assert user.groups.get().name == Role.TOWNSHIP_OFFICE
@@ -187,21 +192,32 @@ def test_township_user_needs_a_township(client, sysadmin):
     assert not User.objects.filter(username="nobody").exists()
 
 
-def test_admin_changes_role_and_disables(client, sysadmin, staff):
+def test_admin_disables_at_once_but_only_asks_for_a_role_change(client, sysadmin, staff):
     client.force_login(sysadmin)
     response = client.post(
         reverse("users:edit", args=[staff.pk]),
-        {"full_name": "x", "role": Role.LEADER, "township": "", "email": "", "phone": ""},
+        {"full_name": "x", "role": Role.BUREAU_STAFF, "township": "", "email": "", "phone": ""},
     )
     assert response.status_code == 302
     staff.refresh_from_db()
-    assert staff.role == Role.LEADER and not staff.is_active
-    assert staff.groups.get().name == Role.LEADER
+    assert staff.role == Role.BUREAU_STAFF and not staff.is_active  # disabled at once
+    client.post(
+        reverse("users:edit", args=[staff.pk]),
+        {"full_name": "x", "role": Role.LEADER, "township": "", "email": "", "phone": ""},
+    )
+    staff.refresh_from_db()
+    assert staff.role == Role.BUREAU_STAFF  # a request (tests/security/test_separation_of_duties)
 
 
-def test_reset_password_gives_a_one_time_password(client, sysadmin, staff):
+def test_an_approved_reset_gives_the_approver_a_one_time_password(
+    client, sysadmin, secadmin, staff
+):
+    from zhenhai_so.security.models import AccountRequest
+
     client.force_login(sysadmin)
-    response = client.post(reverse("users:reset_password", args=[staff.pk]))
+    client.post(reverse("users:reset_password", args=[staff.pk]))
+    client.force_login(secadmin)
+    response = client.post(reverse("users:request_approve", args=[AccountRequest.objects.get().pk]))
     password = response.context["password"]
     staff.refresh_from_db()
     assert staff.check_password(password) and staff.must_change_password

@@ -91,7 +91,8 @@ def test_pages_have_breadcrumbs_messages_and_a_footer(client, sysadmin, township
     )
     html = response.content.decode()
     assert re.search(r'<ol class="breadcrumb">\s*<li class="breadcrumb-item"><a href="/"', html)
-    alert = re.search(r'<div class="alert alert-success[^>]*>(.*?)</div>', html, re.S)
+    # a new account is a request a security administrator approves
+    alert = re.search(r'<div class="alert alert-info[^>]*>(.*?)</div>', html, re.S)
     assert alert and "layout_probe" in alert.group(1)
     assert re.search(r"<footer\b", html)
 

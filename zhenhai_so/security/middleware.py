@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from .models import EventKind
 from .receivers import SESSION_RENEWED_KEY, SESSION_STARTED_KEY
-from .services import client_address, record_event
+from .services import record_event
 
 # What a signed-in user who still owes the second factor may open.
 TWO_FACTOR_ALLOWED = frozenset(
@@ -169,25 +169,45 @@ def _filename(disposition: str) -> str:
     return ""
 
 
+class NoStoreMiddleware:
+    """``Cache-Control: no-store`` (with Django's other never-cache headers) on every response
+    to a signed-in user and on every file handed out, signed in or not, so neither a browser
+    nor a proxy keeps a copy of a page or an export (docs/security.md, finding P7). Needs the
+    authentication middleware before it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        signed_in = user is not None and user.is_authenticated
+        if signed_in or response.has_header("Content-Disposition"):
+            from django.utils.cache import add_never_cache_headers
+
+            add_never_cache_headers(response)
+        return response
+
+
 class LoginRateLimitMiddleware:
-    """Limit sign-in attempts per client address: ``LOGIN_RATE_LIMIT`` POSTs to the login page
-    (20 by default) per ``LOGIN_RATE_WINDOW`` seconds (60); more get 429 with a page in Chinese
-    and ``Retry-After`` (issue 8: "login pages rate-limited"). django-axes locks one user name
-    from one address after 5 failures; this bounds an address that tries many names. The count
-    lives in the cache (shared by every worker with Redis; when the cache is away the limit is
-    not applied rather than refusing everyone). The first refusal of a window is logged as a
-    failed login."""
+    """Limit sign-in attempts per client address (``TokenBucket.authorize_login``:
+    ``LOGIN_RATE_LIMIT`` POSTs to the login page, 20 by default, per ``LOGIN_RATE_WINDOW``
+    seconds, 60); more get 429 with a page in Chinese and ``Retry-After``. With the cache away
+    each process keeps limiting on its own. The first refusal is logged as a failed login."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         if request.method == "POST" and request.path_info == reverse("login"):
-            limit, window = settings.LOGIN_RATE_LIMIT, settings.LOGIN_RATE_WINDOW
-            address = client_address(request) or ""
-            count, retry_after = _count_hit(f"login:{address}", window)
-            if count > limit:
-                if count == limit + 1:
+            from django.shortcuts import render
+
+            from zhenhai_so.ratelimit import TokenBucket
+
+            decision = TokenBucket.authorize_login(request)
+            if not decision.allowed:
+                if decision.first_refusal:
+                    limit, window = settings.LOGIN_RATE_LIMIT, settings.LOGIN_RATE_WINDOW
                     record_event(
                         request,
                         EventKind.LOGIN_FAILED,
@@ -195,37 +215,12 @@ class LoginRateLimitMiddleware:
                         username=str(request.POST.get("username", ""))[:150],
                         detail=f"rate limit: more than {limit} sign-in attempts in {window} s",
                     )
-                from django.shortcuts import render
-
                 response = render(
                     request,
                     "registration/login_rate_limited.html",
-                    {"retry_after": retry_after},
+                    {"retry_after": decision.retry_after},
                     status=429,
                 )
-                response["Retry-After"] = str(max(retry_after, 1))
+                response["Retry-After"] = str(decision.retry_after)
                 return response
         return self.get_response(request)
-
-
-def _count_hit(name: str, window: int) -> tuple[int, int]:
-    """Count one hit in the current fixed window; (hits so far, seconds left). (0, 0) when the
-    cache cannot be reached."""
-    import hashlib
-    import time
-
-    from django.core.cache import cache
-
-    now = int(time.time())
-    start = now - now % window
-    key = f"security:rate:{hashlib.sha256(name.encode()).hexdigest()[:32]}:{start}"
-    try:
-        cache.add(key, 0, timeout=window + 1)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=window + 1)
-            count = 1
-    except Exception:  # noqa: BLE001 - a cache outage must not lock everyone out
-        return 0, 0
-    return int(count or 0), start + window - now

@@ -13,11 +13,20 @@ previous row's hash and its own content, so a raw edit in the database breaks th
 """
 
 import hashlib
+import hmac
 import json
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+
+def chain_key() -> bytes:
+    """The key of the audit hash chain: ``AUDIT_CHAIN_KEY``, else one derived from
+    ``SECRET_KEY`` (both live outside the database)."""
+    if settings.AUDIT_CHAIN_KEY:
+        return settings.AUDIT_CHAIN_KEY.encode()
+    return hmac.new(settings.SECRET_KEY.encode(), b"zhenhai audit chain", hashlib.sha256).digest()
 
 
 class EventKind(models.TextChoices):
@@ -38,6 +47,8 @@ class EventKind(models.TextChoices):
     DOWNLOAD = "download", _("Download")
     APPROVAL = "approval", _("Approval")
     AUDIT_PURGE = "audit_purge", _("Audit log purge")
+    ACCOUNT_REQUEST = "account_request", _("Account change requested")
+    ACCOUNT_APPROVAL = "account_approval", _("Account change decided")
 
 
 class SecurityEventQuerySet(models.QuerySet):
@@ -109,7 +120,75 @@ class SecurityEvent(models.Model):
         return json.dumps(data, ensure_ascii=False, sort_keys=True).encode()
 
     def compute_hash(self) -> str:
-        return hashlib.sha256(self.previous_hash.encode() + b"\n" + self.content()).hexdigest()
+        """HMAC-SHA-256 of the previous hash and this row, under a key kept outside the database
+        (``AUDIT_CHAIN_KEY``): whoever can write the table cannot forge a row or re-hash the
+        chain after a rewrite."""
+        return hmac.new(
+            chain_key(), self.previous_hash.encode() + b"\n" + self.content(), hashlib.sha256
+        ).hexdigest()
+
+
+class AccountRequest(models.Model):
+    """A change of an account that one administrator asks for and a security administrator
+    approves (三权分立; the rule is in docs/security.md, finding P3): creating an account,
+    changing its role or re-activating it, resetting its password or second factor. Nobody
+    approves his own request or one about his own account."""
+
+    class Action(models.TextChoices):
+        CREATE = "create", _("Create an account")
+        CHANGE = "change", _("Change the role or re-activate")
+        RESET_PASSWORD = "reset_password", _("Reset the password")
+        RESET_TWO_FACTOR = "reset_two_factor", _("Reset two-factor sign-in")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Waiting for approval")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices)
+    state = models.CharField(
+        _("state"), max_length=10, choices=State.choices, default=State.PENDING
+    )
+    # None for an account still to be created; ``username`` names it either way.
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("account"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    username = models.CharField(_("login name"), max_length=150)
+    role = models.CharField(_("role"), max_length=20)
+    # create / change: full_name, email, phone, township_id, is_active as asked for
+    payload = models.JSONField(default=dict, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("account request")
+        verbose_name_plural = _("account requests")
+        ordering = ["-requested_at", "-id"]
+        default_permissions = ()  # requested with manage_users, decided with manage_security
+        indexes = [models.Index(fields=["state", "-requested_at"], name="accountrequest_state_idx")]
+
+    def __str__(self):
+        return f"{self.get_action_display()}: {self.username}"
 
 
 class PasswordHistory(models.Model):

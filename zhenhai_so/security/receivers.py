@@ -142,7 +142,7 @@ def _new_value(changes: dict, field: str):
 
 @receiver(post_save, sender="auditlog.LogEntry", dispatch_uid="security_logentry")
 def record_imports_and_approvals(sender, instance, created, raw=False, **kwargs):
-    """An applied import (``importing.import_job_apply`` and the import task write an audit
+    """An applied import (``jobs.import_job_run_apply`` writes an audit
     entry for the job) and a decision on a submission become security events."""
     if raw or not created:
         return

@@ -24,15 +24,10 @@ PURGE_SETTING = "zhenhai.audit_purge"
 
 
 def client_address(request) -> str | None:
-    """The client's address as django-axes determines it (honours ``PROXY_COUNT``)."""
-    if request is None:
-        return None
-    address = getattr(request, "axes_ip_address", None)
-    if address is None:
-        from axes.helpers import get_client_ip_address
+    """The client's address: ``zhenhai_so.ratelimit.client_address`` (honours ``PROXY_COUNT``)."""
+    from zhenhai_so.ratelimit import client_address as address_of
 
-        address = get_client_ip_address(request)
-    return address or None
+    return address_of(request)
 
 
 def _object_fields(obj) -> dict:
@@ -96,24 +91,86 @@ def record_event(
 class ChainReport:
     checked: int
     broken_id: int | None  # the first row whose hash or link does not match
+    reason: str = ""
 
     @property
     def ok(self) -> bool:
-        return self.broken_id is None
+        return self.broken_id is None and not self.reason
+
+
+def _last_anchor() -> dict | None:
+    """The newest line of ``AUDIT_ANCHOR_FILE`` (None when there is none yet)."""
+    import json
+    from pathlib import Path
+
+    path = Path(settings.AUDIT_ANCHOR_FILE)
+    if not path.exists():
+        return None
+    last = None
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                last = line
+    return json.loads(last) if last else None
+
+
+@transaction.atomic
+def anchor_write() -> dict:
+    """Append the chain's newest id, hash and row count to ``AUDIT_ANCHOR_FILE``, outside the
+    database (daily, by beat; keep the file where the database user cannot write, and in the
+    backups). ``verify_chain`` then notices the newest rows deleted or the table emptied."""
+    import json
+    from pathlib import Path
+
+    newest = SecurityEvent.objects.order_by("-id").values("id", "hash").first()
+    anchor = {
+        "time": timezone.now().isoformat(),
+        "count": SecurityEvent.objects.count(),
+        "id": newest["id"] if newest else None,
+        "hash": newest["hash"] if newest else "",
+        "purged": SecurityEvent.objects.filter(kind=EventKind.AUDIT_PURGE).count(),
+    }
+    path = Path(settings.AUDIT_ANCHOR_FILE)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps(anchor, sort_keys=True) + "\n")
+    return anchor
+
+
+def _check_anchor(anchor: dict) -> str:
+    """Why the table no longer matches the anchor, or ""."""
+    if not anchor.get("id"):
+        return ""
+    row = SecurityEvent.objects.filter(pk=anchor["id"]).values_list("hash", flat=True).first()
+    if row is None:
+        return f"anchor: event {anchor['id']} of {anchor['time']} is gone"
+    if row != anchor["hash"]:
+        return f"anchor: event {anchor['id']} differs from its anchored hash"
+    kept = SecurityEvent.objects.filter(pk__lte=anchor["id"]).count()
+    purged = SecurityEvent.objects.filter(kind=EventKind.AUDIT_PURGE).count() > anchor.get(
+        "purged", 0
+    )
+    if kept > anchor["count"] or (kept < anchor["count"] and not purged):
+        return f"anchor: {anchor['count']} events up to {anchor['id']} were anchored, {kept} remain"
+    return ""
 
 
 def verify_chain() -> ChainReport:
-    """Recompute every hash in id order; the oldest kept row anchors the chain (after a purge its
-    ``previous_hash`` names a row that is gone, which is expected)."""
+    """Recompute every keyed hash in id order (the oldest kept row starts the chain: after a
+    purge its ``previous_hash`` names a row that is gone, which is expected), then hold the
+    table against the newest anchor written outside the database."""
     previous = None
     checked = 0
     for event in SecurityEvent.objects.chronological().iterator(chunk_size=2000):
         if previous is not None and event.previous_hash != previous:
-            return ChainReport(checked, event.id)
+            return ChainReport(checked, event.id, "link")
         if event.compute_hash() != event.hash:
-            return ChainReport(checked, event.id)
+            return ChainReport(checked, event.id, "hash")
         previous = event.hash
         checked += 1
+    anchor = _last_anchor()
+    if anchor is not None and (reason := _check_anchor(anchor)):
+        return ChainReport(checked, anchor["id"], reason)
     return ChainReport(checked, None)
 
 
@@ -131,9 +188,13 @@ def purge_events(*, days: int) -> int:
         raise ValueError(f"audit events are kept at least {minimum} days")
     cutoff = timezone.now() - timedelta(days=days)
     if connection.vendor == "postgresql":
+        # The runtime role may not DELETE audit rows: a function owned by the owner does it,
+        # for rows past the retention only (migration security/0004_audit_purge_function).
         with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config(%s, %s, true)", [PURGE_SETTING, str(days)])
-    deleted, _ = SecurityEvent.objects.filter(created_at__lt=cutoff).delete()
+            cursor.execute("SELECT zhenhai_audit_purge(%s)", [cutoff])
+            deleted = cursor.fetchone()[0]
+    else:
+        deleted, _ = SecurityEvent.objects.filter(created_at__lt=cutoff).delete()
     if deleted:
         record_event(None, EventKind.AUDIT_PURGE, detail=f"{deleted} events older than {days} days")
     return deleted

@@ -51,6 +51,14 @@ def verify_audit_chain() -> int:
 
 
 @shared_task(acks_late=True)
+def anchor_audit_chain() -> dict:
+    """Daily: write the chain's newest hash and count outside the database (docs/security.md)."""
+    from .services import anchor_write
+
+    return anchor_write()
+
+
+@shared_task(acks_late=True)
 def purge_audit() -> int:
     """Monthly: delete security events older than ``AUDIT_RETENTION_DAYS`` (190; never less)."""
     from .services import purge_events

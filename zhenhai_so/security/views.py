@@ -1,19 +1,24 @@
-"""Two-factor pages (enrol, verify, recovery codes) and the administrator's unlock actions."""
+"""Two-factor pages (enrol, verify, recovery codes), the administrator's unlock actions and the
+account requests a security administrator decides (``accounts``)."""
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.dateparse import parse_date
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from zhenhai_so.forms import PortalForm
 from zhenhai_so.models import User
 
-from . import otp, services
+from . import accounts, otp, services
 from .forms import TokenForm
-from .models import EventKind, SecurityEvent
+from .models import AccountRequest, EventKind, SecurityEvent
 
 _NEW_CODES_KEY = "two_factor_new_codes"
 
@@ -92,12 +97,93 @@ def user_unlock(request, pk):
 @permission_required("zhenhai_so.manage_users", raise_exception=True)
 @require_POST
 def user_two_factor_reset(request, pk):
+    """Asks for the account's second factor to be removed; done when approved."""
     account = get_object_or_404(User, pk=pk)
-    otp.two_factor_reset(request=request, user=account)
-    messages.success(
-        request, _("%(name)s must set up two-factor sign-in again.") % {"name": account}
+    account_request = accounts.account_request_create(
+        request=request,
+        requested_by=request.user,
+        action=AccountRequest.Action.RESET_TWO_FACTOR,
+        role=account.role,
+        account=account,
     )
-    return redirect("users:edit", pk=account.pk)
+    messages.info(
+        request,
+        _("Requested: %(request)s. A security administrator must approve it.")
+        % {"request": account_request},
+    )
+    return redirect("users:requests")
+
+
+class RejectForm(PortalForm):
+    reason = forms.CharField(label=gettext_lazy("Reason"), max_length=500, required=False)
+
+
+@permission_required("zhenhai_so.manage_users", raise_exception=True)
+@require_GET
+def account_request_list(request):
+    """Pending and decided account requests; a security administrator decides the pending ones
+    he may (not his own, not about himself)."""
+    from zhenhai_so.pagination import paginate
+
+    pending = list(
+        AccountRequest.objects.filter(state=AccountRequest.State.PENDING).select_related(
+            "requested_by", "account"
+        )
+    )
+    for item in pending:
+        item.decidable = accounts.may_decide(user=request.user, account_request=item)
+    decided = AccountRequest.objects.exclude(state=AccountRequest.State.PENDING).select_related(
+        "requested_by", "decided_by"
+    )
+    return render(
+        request,
+        "zhenhai_so/security/account_requests.html",
+        {"pending": pending, "page": paginate(request, decided), "form": RejectForm()},
+    )
+
+
+def _get_request_to_decide(request, pk) -> AccountRequest:
+    account_request = get_object_or_404(
+        AccountRequest.objects.select_related("requested_by"), pk=pk
+    )
+    if not accounts.may_decide(user=request.user, account_request=account_request):
+        raise PermissionDenied
+    return account_request
+
+
+@permission_required("zhenhai_so.manage_security", raise_exception=True)
+@require_POST
+def account_request_approve(request, pk):
+    account_request = _get_request_to_decide(request, pk)
+    try:
+        account_request, password = accounts.account_request_approve(
+            request=request, account_request=account_request, approver=request.user
+        )
+    except accounts.RequestAlreadyDecided:
+        messages.error(request, _("This request has already been decided."))
+        return redirect("users:requests")
+    return render(
+        request,
+        "zhenhai_so/security/account_request_done.html",
+        {"item": account_request, "password": password},
+    )
+
+
+@permission_required("zhenhai_so.manage_security", raise_exception=True)
+@require_POST
+def account_request_reject(request, pk):
+    account_request = _get_request_to_decide(request, pk)
+    form = RejectForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    try:
+        accounts.account_request_reject(
+            request=request, account_request=account_request, approver=request.user, reason=reason
+        )
+    except accounts.RequestAlreadyDecided:
+        messages.error(request, _("This request has already been decided."))
+    else:
+        messages.success(request, _("Rejected: %(request)s.") % {"request": account_request})
+    return redirect("users:requests")
 
 
 EVENT_EXPORT_HEADERS = ["时间", "用户", "类型", "结果", "对象类型", "对象", "来源地址", "说明"]
