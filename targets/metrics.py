@@ -562,22 +562,7 @@ def _reports(window: Window) -> list:
         "reports",
         lambda: list(
             AnnualReport.objects.filter(submitted_on__isnull=False)
-            .values_list(
-                "organisation_id",
-                "year",
-                "submitted_on",
-                "result",
-                "full_time_staff",
-                "office_area",
-                "office_independent",
-                "has_finance_system",
-                "has_assembly",
-                "has_council",
-                "has_supervisor",
-                "party_members",
-                "charter_party_clause",
-                named=True,
-            )
+            .values_list("organisation_id", "year", "submitted_on", *AnnualReport.FACTS, named=True)
             .order_by("organisation_id", "year")
         ),
     )
