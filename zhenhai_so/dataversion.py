@@ -123,26 +123,44 @@ def _notify(tables: set) -> None:
 
 
 def _note_write(connection, table: str) -> None:
+    """Remember that the connection wrote to the table; the listeners hear of it at a safe
+    point, never from inside the statement: when the transaction commits, or, for a write
+    made outside a transaction, at the end of the request (``flush_after_request``) or the
+    connection's next commit."""
     if not _listeners:
         return
+    written = connection.__dict__.setdefault("_zhenhai_written", set())
+    written.add(table)
     if not connection.in_atomic_block:
-        _notify({table})
         return
-    pending = getattr(connection, "_zhenhai_written", None)
+    flush = connection.__dict__.get("_zhenhai_flush")
     if (
-        pending is None
-        or pending.fired
-        or not any(func is pending for _s, func, _r in connection.run_on_commit)
+        flush is None
+        or flush.fired
+        or not any(f is flush for _s, f, _r in connection.run_on_commit)
     ):
 
-        def pending():
-            pending.fired = True
-            _notify(pending.tables)
+        def flush():  # once per transaction, however many writes it holds
+            flush.fired = True
+            _flush(connection)
 
-        pending.tables, pending.fired = set(), False
-        connection._zhenhai_written = pending
-        transaction.on_commit(pending, using=connection.alias)
-    pending.tables.add(table)
+        flush.fired = False
+        connection._zhenhai_flush = flush
+        transaction.on_commit(flush, using=connection.alias)
+
+
+def _flush(connection) -> None:
+    written = connection.__dict__.pop("_zhenhai_written", None)
+    if written:
+        _notify(written)
+
+
+def flush_after_request(**kwargs) -> None:
+    """``request_finished`` receiver: the listeners hear of the request's writes made outside
+    a transaction, after the response."""
+    for connection in connections.all(initialized_only=True):
+        if not connection.in_atomic_block:
+            _flush(connection)
 
 
 def now_and_on_commit(renew, connection) -> None:
