@@ -16,11 +16,13 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.django_db(transacti
 
 def test_staff_re_import_a_list_export_and_preview_a_change(journey, tmp_path):
     from django.core.management import call_command
+    from django.db import transaction
 
     call_command("load_reference", verbosity=0, stdout=io.StringIO())
     make_user("liuke", Role.BUREAU_STAFF, full_name="刘科员")
-    OrganisationFactory(name="镇海区预览测试协会", grade="4A", legal_representative="张三")
-    OrganisationFactory(name="镇海区预览测试中心", legal_representative="李四")
+    with transaction.atomic():  # the eager targets refresh runs after the commit
+        OrganisationFactory(name="镇海区预览测试协会", grade="4A", legal_representative="张三")
+        OrganisationFactory(name="镇海区预览测试中心", legal_representative="李四")
     page = journey.page
     journey.login("liuke", TEST_PASSWORD)
 

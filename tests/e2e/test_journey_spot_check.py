@@ -15,13 +15,15 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.django_db(transacti
 
 def test_staff_draw_a_spot_check_and_the_public_sees_it(journey):
     from django.core.management import call_command
+    from django.db import transaction
 
     call_command("load_reference", verbosity=0, stdout=io.StringIO())
     township = Township.objects.order_by("order").first()
-    for _ in range(6):
-        OrganisationFactory(township=township)
-    for name in ("张检查", "李检查", "王检查"):
-        Inspector.objects.create(name=name, unit="区民政局")
+    with transaction.atomic():  # the eager targets refresh runs after the commit
+        for _ in range(6):
+            OrganisationFactory(township=township)
+        for name in ("张检查", "李检查", "王检查"):
+            Inspector.objects.create(name=name, unit="区民政局")
     make_user("wangke", Role.BUREAU_STAFF, full_name="王科员")
     page = journey.page
 
