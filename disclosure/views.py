@@ -74,15 +74,26 @@ def _labels(model, field: str) -> dict:
     return {value: str(label) for value, label in model._meta.get_field(field).flatchoices}
 
 
+CHUNK_ROWS = 2000
+
+
 def _rows(queryset, fields: tuple, labelled: dict):
     """The download's rows as tuples of the named fields (no model instances), with the choice
     fields in ``labelled`` ({field: labels}) shown by their label."""
     positions = [(fields.index(field), labels) for field, labels in labelled.items()]
-    for row in queryset.values_list(*fields).iterator(chunk_size=2000):
-        row = list(row)
-        for position, labels in positions:
-            row[position] = labels.get(row[position], row[position])
-        yield row
+    # Read in chunks of plain queries, not through a server-side cursor: a download that is not
+    # read to its end would leave the cursor to be closed whenever its generator is collected,
+    # possibly in the middle of another query on the same connection (which then never ends).
+    ordering = [*(queryset.query.order_by or queryset.model._meta.ordering), "pk"]
+    values = queryset.values_list(*fields).order_by(*ordering)
+    start = 0
+    while chunk := list(values[start : start + CHUNK_ROWS]):
+        for row in chunk:
+            row = list(row)
+            for position, labels in positions:
+                row[position] = labels.get(row[position], row[position])
+            yield row
+        start += CHUNK_ROWS
 
 
 def _require_procurement():
