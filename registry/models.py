@@ -261,7 +261,7 @@ class Organisation(models.Model):
     grade = models.CharField(_("evaluation grade"), max_length=2, choices=Grade.choices, blank=True)
     grade_expires_on = models.DateField(_("grade valid until"), null=True, blank=True)
     version = models.PositiveIntegerField(default=1, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = OrganisationQuerySet.as_manager()
@@ -472,9 +472,13 @@ class RegistrationApplication(models.Model):
     applicant = models.CharField(_("applicant (contact person)"), max_length=50, blank=True)
     reason = models.TextField(_("last decision's reason"), blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     version = models.PositiveIntegerField(default=1, editable=False)
 
@@ -567,7 +571,7 @@ class AnnualReport(models.Model):
         _("spending (10,000 yuan)"), max_digits=12, decimal_places=2, null=True, blank=True
     )
     version = models.PositiveIntegerField(default=1, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = AnnualReportQuerySet.as_manager()
@@ -789,18 +793,19 @@ class SpotCheckPlan(models.Model):
     )
     count = models.PositiveIntegerField(_("number to draw"), null=True, blank=True)
     seed = models.CharField(_("random seed"), max_length=64, blank=True, editable=False)
-    organisation_pool = models.JSONField(default=list, editable=False)
-    inspector_pool = models.JSONField(default=list, editable=False)
+    organisation_pool = models.JSONField(_("organisation pool"), default=list, editable=False)
+    inspector_pool = models.JSONField(_("inspector pool"), default=list, editable=False)
     drawn_on = models.DateField(_("drawn on"), null=True, blank=True, editable=False)
     drawn_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("drawn by"),
         on_delete=models.PROTECT,
         related_name="+",
         null=True,
         blank=True,
         editable=False,
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects = SpotCheckPlanQuerySet.as_manager()
 

@@ -170,7 +170,7 @@ def _spot_check(township, organisation):
     from registry.models import DrawnOrganisation, Inspector, SpotCheckPlan
 
     plan = SpotCheckPlan.objects.create(
-        year=2019, title="抽查计划", org_types=["social_group"], count=1, seed="access-walk",
+        year=2019, title="抽查计划", org_types=["social_group"], count=1, seed="access-walk-2019",
         organisation_pool=[organisation.pk], drawn_on=datetime.date(2019, 3, 1),
     )  # fmt: skip
     plan.townships.set([township])

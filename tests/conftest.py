@@ -37,6 +37,16 @@ def _two_factor_only_when_marked(request, settings):
 
 
 @pytest.fixture(autouse=True)
+def _no_writes_left_from_another_test():
+    """Writes made outside a transaction are told to the listeners after a request; those a
+    previous test made (a transactional test's factories) are not this test's."""
+    from django.db import connections
+
+    for connection in connections.all(initialized_only=True):
+        connection.__dict__.pop("_zhenhai_written", None)
+
+
+@pytest.fixture(autouse=True)
 def _login_rate_limit_out_of_the_way(settings):
     """Tests sign in from one address many times a minute; the per-address limit of the login
     page (zhenhai_so.security.middleware.LoginRateLimitMiddleware) is tested on its own."""

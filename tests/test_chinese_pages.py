@@ -21,6 +21,7 @@ ALLOWED_WORDS = {
     "www", "gb", "uscc", "ukey", "totp", "qr", "ok", "app", "cpu", "echarts", "bootstrap",
     "django", "postgresql", "sqlite", "redis", "celery", "gunicorn", "vs",
     "readme", "google", "microsoft", "authenticator",  # the authenticator apps' own names
+    "python",  # how to repeat a random draw: Python's random.Random(seed)
 }  # fmt: skip
 # Spreadsheet literals the import accepts, as written in Excel.
 ALLOWED_EXACT = {"TRUE", "FALSE"}

@@ -99,7 +99,7 @@ def test_a_township_user_reaches_only_their_townships_organisations(
 
 def test_export_then_import_changes_nothing(staff, tmp_path):
     AnnualReportFactory.create_batch(3, income=Decimal("5.25"), office_area=Decimal("10.5"))
-    AnnualReportFactory(submitted_on=None, result="", has_council=True)
+    AnnualReportFactory(submitted_on=None, result="")  # a report not yet submitted: no facts
     kind = get_kind(KIND)
     path = tmp_path / "reports.xlsx"
     export_workbook(kind, kind.export_queryset(staff), path)

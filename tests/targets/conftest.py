@@ -1,6 +1,19 @@
 import pytest
 
 
+@pytest.fixture(autouse=True)
+def _no_refresh_waiting(db):
+    """No refresh request or queued mark left by another test (the reference data reloaded after
+    a transactional test's flush is a committed change too, and Redis outlives a test)."""
+    from django.core.cache import cache
+
+    from targets.models import RefreshRequest
+    from targets.tasks import QUEUED_KEY
+
+    RefreshRequest.objects.all().delete()
+    cache.delete(QUEUED_KEY)
+
+
 @pytest.fixture
 def plan(db):
     from targets.models import Plan

@@ -168,6 +168,7 @@ def test_a_burst_of_changes_queues_one_refresh(monkeypatch, django_capture_on_co
     """With a broker, the first change of a burst queues the task a few seconds later; the
     others find it queued. Should the broker be down, the request stays for the sweeper."""
     queued = []
+    RefreshRequest.objects.all().delete()
     monkeypatch.setattr(tasks.refresh_series, "apply_async", lambda **kw: queued.append(kw))
     cache.delete(tasks.QUEUED_KEY)
     for _ in range(3):
@@ -202,6 +203,7 @@ def test_the_dashboard_says_when_its_figures_were_computed_and_that_changes_are_
     client_for, leader, refresh
 ):
     refresh()
+    RefreshRequest.objects.all().delete()
     client = client_for(leader)
     page = client.get(reverse("targets:dashboard")).content.decode()
     assert 'data-testid="computed-at"' in page

@@ -7,6 +7,7 @@ from django.db import transaction
 
 from registry.models import Township
 from tests.factories import OrganisationFactory
+from tests.tasks.conftest import reference_restored  # noqa: F401  (a fixture)
 from zhenhai_so import dataversion
 
 
@@ -18,13 +19,12 @@ def organisation():
 
 
 @pytest.fixture
-def heard(monkeypatch):
+def heard(reference_restored, transactional_db, monkeypatch):  # noqa: F811
     tables = []
     monkeypatch.setattr(dataversion, "_listeners", [lambda written: tables.append(set(written))])
     return tables
 
 
-@pytest.mark.django_db(transaction=True)
 def test_a_write_outside_a_transaction_is_heard_after_the_request(heard):
     organisation()
     assert heard == []  # nothing runs inside the statement (or the save around it)
@@ -34,7 +34,6 @@ def test_a_write_outside_a_transaction_is_heard_after_the_request(heard):
     assert len(heard) == 1  # told once
 
 
-@pytest.mark.django_db(transaction=True)
 def test_a_transactions_writes_are_heard_once_when_it_commits(heard):
     with transaction.atomic():
         organisation()
@@ -43,7 +42,6 @@ def test_a_transactions_writes_are_heard_once_when_it_commits(heard):
     assert len(heard) == 1 and "registry_organisation" in heard[0]
 
 
-@pytest.mark.django_db(transaction=True)
 def test_a_rolled_back_transaction_is_not_heard_at_its_end(heard):
     with pytest.raises(RuntimeError), transaction.atomic():
         organisation()

@@ -190,6 +190,13 @@ class AccountRequest(models.Model):
     def __str__(self):
         return f"{self.get_action_display()}: {self.username}"
 
+    @property
+    def role_label(self) -> str:
+        """The role asked for, in words."""
+        from zhenhai_so.roles import Role
+
+        return str(Role(self.role).label) if self.role in Role.values else self.role
+
 
 class PasswordHistory(models.Model):
     """A hash of a password a user has had; the last five may not be chosen again (等保 2.0)."""
