@@ -183,18 +183,38 @@ def _meets(population: QuerySet, condition) -> QuerySet:
     )
 
 
+class _Share(MetricResult):
+    """A share whose counts are taken only when asked for: the target page lists the records
+    and takes its numbers from the stored values, so it never pays for the counts."""
+
+    def __init__(self, records: QuerySet, kind: str, extras: dict):
+        self.records, self.record_kind, self.extras, self.note = records, kind, extras, ""
+        self._totals = None
+
+    def _count(self) -> dict:
+        if self._totals is None:
+            self._totals = self.records.aggregate(
+                n=Count("pk"), m=Count("pk", filter=Q(meets=True))
+            )
+        return self._totals
+
+    @property
+    def value(self):
+        return percent(self._count()["m"], self._count()["n"])
+
+    @property
+    def numerator(self):
+        return Decimal(self._count()["m"])
+
+    @property
+    def denominator(self):
+        return Decimal(self._count()["n"])
+
+
 def _share(population: QuerySet, condition, *, kind: str, **extras) -> MetricResult:
-    """Share (%) of ``population`` meeting the condition, counted over the records listed."""
-    records = _meets(population, condition)
-    totals = records.aggregate(n=Count("pk"), m=Count("pk", filter=Q(meets=True)))
-    return MetricResult(
-        value=percent(totals["m"], totals["n"]),
-        numerator=Decimal(totals["m"]),
-        denominator=Decimal(totals["n"]),
-        records=records,
-        record_kind=kind,
-        extras=extras,
-    )
+    """Share (%) of ``population`` meeting the condition, counted over the records listed (when
+    the numbers are asked for)."""
+    return _Share(_meets(population, condition), kind, extras)
 
 
 def _count(records: QuerySet, kind: str, **extras) -> MetricResult:
