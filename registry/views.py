@@ -99,7 +99,7 @@ def refusal_text(error: ValidationError, model=Organisation) -> str:
     value cannot be null" without saying which value. HTML-safe: a message naming another
     record keeps its link."""
     if not hasattr(error, "error_dict"):
-        return mark_safe("; ".join(conditional_escape(m) for m in error))  # noqa: S308
+        return mark_safe("; ".join(conditional_escape(m) for m in error))  # noqa: S308  # nosec B308 B703
     parts = []
     for name, errors in error.error_dict.items():
         for item in errors:
@@ -120,7 +120,7 @@ def refusal_text(error: ValidationError, model=Organisation) -> str:
                 conditional_escape(_("%(field)s: %(message)s"))
                 % {"field": conditional_escape(label), "message": conditional_escape(message)}
             )
-    return mark_safe("; ".join(parts))  # noqa: S308  (every part escaped above)
+    return mark_safe("; ".join(parts))  # noqa: S308  # nosec B308 B703 (every part escaped)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -539,7 +539,7 @@ def _application_edit(request, application, kind, organisation):
                 except ValidationError as error:
                     messages.error(
                         request,
-                        mark_safe(  # noqa: S308  (the sentence escaped, the refusal safe)
+                        mark_safe(  # noqa: S308  # nosec B308 B703 (sentence escaped, refusal safe)
                             conditional_escape(_("Saved as a draft, but not submitted: %(errors)s"))
                             % {"errors": refusal_text(error)}
                         ),
