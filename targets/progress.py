@@ -277,11 +277,6 @@ def year_final(target: Target, year: int) -> datetime.date:
     return max(datetime.date(year, 12, 31), year_start(target, year))
 
 
-def final_day(target: Target) -> datetime.date:
-    """From this day on the target's figures are final: its deadline, else the plan's end."""
-    return target.deadline or target.plan.ends_on
-
-
 def _progress(target, township_id, as_of, readings, baseline_reading) -> Progress:
     metric = metrics.METRICS[target.metric]
     computed = [r.computed_at for r in readings.values() if r.computed_at]

@@ -35,10 +35,16 @@ class Point:
     extras: dict = field(default_factory=dict)
 
     def stored(self) -> tuple:
-        return (_round(self.value), _round(self.numerator), _round(self.denominator), self.extras)
+        return (
+            rounded(self.value),
+            rounded(self.numerator),
+            rounded(self.denominator),
+            self.extras,
+        )
 
 
-def _round(value):
+def rounded(value):
+    """A number as it is stored: to four decimal places (None stays None)."""
     return None if value is None else Decimal(value).quantize(FOUR_PLACES)
 
 

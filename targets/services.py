@@ -414,9 +414,11 @@ def series_verify(*, targets=None, days: int = 12, seed: int | None = None, toda
             for year, shown in checks:
                 result = metrics.compute(target, as_of=day, township_id=scope, year=year)
                 direct = tuple(
-                    _rounded(x) for x in (result.value, result.numerator, result.denominator)
+                    series.rounded(x) for x in (result.value, result.numerator, result.denominator)
                 )
-                mine = tuple(_rounded(x) for x in (shown.value, shown.numerator, shown.denominator))
+                mine = tuple(
+                    series.rounded(x) for x in (shown.value, shown.numerator, shown.denominator)
+                )
                 if p.note and result.value is None and shown.value is None:
                     continue
                 if _differs(direct, mine):
@@ -442,10 +444,6 @@ def _differs(direct, stored) -> bool:
     if value is None:
         return False
     return numerator != s_numerator or (denominator or None) != (s_denominator or None)
-
-
-def _rounded(value):
-    return None if value is None else round(Decimal(value), 4)
 
 
 def community_ids_of(township: Township) -> list[int]:

@@ -64,6 +64,7 @@ def checked(target, *, as_of, township_id=None, year=None):
     gives the same value, numerator and denominator on that date and scope: every hand-made case
     of the metric tests is thereby a case of the series too."""
     from targets import metrics, services
+    from targets.series import rounded
 
     result = metrics.compute(target, as_of=as_of, township_id=township_id, year=year)
     services.series_refresh(targets=[target])
@@ -76,7 +77,7 @@ def checked(target, *, as_of, township_id=None, year=None):
         stored = (point.value, point.numerator, point.denominator)
     direct = (result.value, result.numerator, result.denominator)
     differs = services._differs(
-        tuple(services._rounded(x) for x in direct), tuple(services._rounded(x) for x in stored)
+        tuple(rounded(x) for x in direct), tuple(rounded(x) for x in stored)
     )
     assert not differs, (target.code, "stored", stored, "direct", direct)
     return result
