@@ -1,4 +1,4 @@
-"""The public pages' content, cached (issue 10: fast for anyone, under scraping too).
+"""The public pages' content, cached (fast for anyone, under scraping too).
 
 Each page template wraps its content in
 ``{% cache public_cache.seconds "disclosure" public_cache.key LANGUAGE_CODE %}``; the views hand

@@ -1,7 +1,7 @@
 """Downloads of the public lists: Excel through the portal's helper, CSV streamed row by row.
 
 Both neutralise text a spreadsheet would run as a formula (``zhenhai_so.excel.safe_cell_value``,
-SECURITY.md item 16) and name the file through ``content_disposition`` (item 20).
+``docs/security.md`` items 16 and 20) and name the file through ``content_disposition``.
 """
 
 import csv

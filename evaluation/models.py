@@ -137,7 +137,7 @@ class EvaluationQuerySet(models.QuerySet):
         return self.filter(state=Evaluation.State.PUBLISHED)
 
     def published_on_or_before(self, date: datetime.date):
-        """Published evaluations dated (evaluated) on or before the date (TARGETS.md S5)."""
+        """Published evaluations dated (evaluated) on or before the date."""
         return self.published().filter(evaluated_on__lte=date)
 
     def for_list(self):

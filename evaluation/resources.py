@@ -1,6 +1,6 @@
-"""The ``evaluations`` sheet (DESIGN.md contracts 3 and 4): 统一社会信用代码, 评估日期, 评估机构,
-one column per item code (1.1 … 9.4), 状态. The total and the grade are computed from the scores
-and the system's thresholds, never imported. A row is one evaluation, found again by
+"""The ``evaluations`` sheet (columns as in ``docs/development.md``): 统一社会信用代码, 评估日期,
+评估机构, one column per item code (1.1 … 9.4), 状态. The total and the grade are computed from the
+scores and the system's thresholds, never imported. A row is one evaluation, found again by
 (organisation, evaluation date); a published evaluation is never changed by an import (a
 correction is a new evaluation). The framework is ``zhenhai_so.importing``; scores, the derived
 fields and the organisations' current grades are written here in bulk after it."""

@@ -1,4 +1,4 @@
-"""Party-building coverage of legal social organisations on any date (TARGETS.md P3 and P4).
+"""Party-building coverage of legal social organisations on any date (``docs/targets.md`` P3, P4).
 
 Each legal SO on the date falls into exactly one class, the strongest that applies:
 
